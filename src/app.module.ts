@@ -1,0 +1,50 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CatalogModule } from './catalog/catalog.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
+import { JwtStrategy } from './common/auth/jwt.strategy';
+import { DatabaseModule } from './common/database/database.module';
+import { dataSourceOptions } from './common/database/data-source-options';
+import { ProblemFilter } from './common/errors/problem-filter';
+import { HealthModule } from './common/health/health';
+import { RespondedInterceptor } from './common/http/responded';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
+import { MetricsModule } from './common/metrics/metrics';
+
+/** The whole service for one configuration; `databaseUrl` is the resolved one (embedded or given). */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string, extra: DynamicModule['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize, migrationsRun: config.migrationsRun }),
+          retryAttempts: 3,
+          retryDelay: 1000,
+        }),
+        ScheduleModule.forRoot(),
+        PassportModule,
+        DatabaseModule,
+        MetricsModule,
+        HealthModule,
+        IdempotencyModule,
+        CatalogModule,
+        ...extra,
+      ],
+      providers: [
+        JwtStrategy,
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_INTERCEPTOR, useClass: RespondedInterceptor },
+      ],
+    };
+  }
+}
