@@ -74,7 +74,6 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   });
   app.useGlobalPipes(createValidationPipe());
   if (config.corsOrigins !== false) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'Retry-After'] });
-  app.enableShutdownHooks();
   const document = buildOpenApi(app);
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',

@@ -42,7 +42,13 @@ export async function bootApp(opts: BootOptions = {}): Promise<TestApp> {
     },
   });
   const logger = createLogger(config.logLevel, sink as unknown as pino.DestinationStream);
-  const app = await createApp({ config, databaseUrl, logger, imports: opts.imports });
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp({ config, databaseUrl, logger, imports: opts.imports });
+  } catch (e) {
+    await db?.drop();
+    throw e;
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   return {

