@@ -4,6 +4,9 @@ import { PassportModule } from '@nestjs/passport';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogModule } from './catalog/catalog.module';
+import { CostCentersModule } from './cost-centers/cost-centers.module';
+import { QuotasModule } from './quotas/quotas.module';
+import { UsageModule } from './usage/usage.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
@@ -36,6 +39,9 @@ export class AppModule {
         HealthModule,
         IdempotencyModule,
         CatalogModule,
+        CostCentersModule,
+        UsageModule,
+        QuotasModule,
         ...extra,
       ],
       providers: [

@@ -1,4 +1,5 @@
 import { Foundation1764100000000 } from './1764100000000-foundation';
+import { UsageMetering1764200000000 } from './1764200000000-usage-metering';
 
 /** Every migration, in order; listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [Foundation1764100000000];
+export const MIGRATIONS = [Foundation1764100000000, UsageMetering1764200000000];

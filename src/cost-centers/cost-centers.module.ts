@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** Cost centers: codes, budgets, hierarchy and attribution rules (being built). */
+@Module({})
+export class CostCentersModule {}
