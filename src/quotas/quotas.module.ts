@@ -1,4 +1,13 @@
 import { Module } from '@nestjs/common';
+import { UsageReaderModule } from '../usage/usage-reader.module';
+import { QuotasController } from './quotas.controller';
+import { QuotasRepository } from './quotas.repository';
+import { QuotasService } from './quotas.service';
 
-@Module({})
+@Module({
+  imports: [UsageReaderModule],
+  controllers: [QuotasController],
+  providers: [QuotasRepository, QuotasService],
+  exports: [QuotasService],
+})
 export class QuotasModule {}

@@ -1,4 +1,14 @@
 import { Module } from '@nestjs/common';
+import { QuotasModule } from '../quotas/quotas.module';
+import { IngestBatcher } from './ingest/ingest-batcher';
+import { UsageReaderModule } from './usage-reader.module';
+import { UsageController } from './usage.controller';
+import { UsageService } from './usage.service';
 
-@Module({})
+@Module({
+  imports: [UsageReaderModule, QuotasModule],
+  controllers: [UsageController],
+  providers: [IngestBatcher, UsageService],
+  exports: [IngestBatcher],
+})
 export class UsageModule {}

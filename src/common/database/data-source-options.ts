@@ -13,7 +13,8 @@ export function dataSourceOptions(url: string, opts: { poolSize?: number; migrat
     migrationsTransactionMode: 'each',
     synchronize: false,
     uuidExtension: 'pgcrypto',
-    logging: ['error', 'migration'],
+    // Failed queries surface through the error filter (first line, with the request id).
+    logging: ['migration'],
     logger: 'simple-console',
     extra: {
       max: opts.poolSize ?? 20,

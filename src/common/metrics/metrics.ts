@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Global, Header, Injectable, Module } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -51,5 +51,6 @@ export class MetricsController {
   }
 }
 
+@Global()
 @Module({ providers: [Metrics], controllers: [MetricsController], exports: [Metrics] })
 export class MetricsModule {}

@@ -1,0 +1,118 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/pagination/pagination';
+import { TENANT_ID_PATTERN } from '../../common/auth/principal';
+
+const QUANTITY = /^\d{1,18}(\.\d{1,12})?$/;
+const PERIODS = ['day', 'month', 'billing_period'] as const;
+const ENFORCEMENTS = ['hard', 'soft'] as const;
+
+
+export class CreateQuotaDto {
+  @ApiProperty({ example: 't1' })
+  @IsString()
+  @Matches(TENANT_ID_PATTERN, { message: 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -' })
+  tenantId: string;
+
+  @ApiProperty({ example: 'compute.cpu_hours' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  metric: string;
+
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '1000', description: 'Decimal >= 0 (number or decimal string)' })
+  @Type(() => String) // a JSON number becomes its decimal string
+  @Matches(QUANTITY, { message: 'must be a decimal >= 0 with at most 12 decimals' })
+  limit: string;
+
+  @ApiProperty({ enum: PERIODS })
+  @IsIn(PERIODS)
+  period: (typeof PERIODS)[number];
+
+  @ApiProperty({ enum: ENFORCEMENTS, description: 'hard: check answers allowed=false past the limit; soft: reported only' })
+  @IsIn(ENFORCEMENTS)
+  enforcement: (typeof ENFORCEMENTS)[number];
+
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid', description: 'Count only usage attributed to this cost center' })
+  @IsOptional()
+  @IsUUID('all')
+  costCenterId?: string | null;
+}
+
+export class UpdateQuotaDto {
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '2000' })
+  @IsOptional()
+  @Type(() => String)
+  @Matches(QUANTITY, { message: 'must be a decimal >= 0 with at most 12 decimals' })
+  limit?: string;
+
+  @ApiPropertyOptional({ enum: PERIODS })
+  @IsOptional()
+  @IsIn(PERIODS)
+  period?: (typeof PERIODS)[number];
+
+  @ApiPropertyOptional({ enum: ENFORCEMENTS })
+  @IsOptional()
+  @IsIn(ENFORCEMENTS)
+  enforcement?: (typeof ENFORCEMENTS)[number];
+
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  costCenterId?: string | null;
+}
+
+export class QuotaDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 't1' }) tenantId: string;
+  @ApiProperty({ example: 'compute.cpu_hours' }) metric: string;
+  @ApiProperty({ example: '1000', description: 'Decimal string' }) limit: string;
+  @ApiProperty({ enum: PERIODS }) period: string;
+  @ApiProperty({ enum: ENFORCEMENTS }) enforcement: string;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) costCenterId: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: Date;
+}
+
+export class QuotaPageDto {
+  @ApiProperty({ type: [QuotaDto] }) data: QuotaDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class QuotaItemDto {
+  @ApiProperty({ format: 'uuid' }) quotaId: string;
+  @ApiProperty() metric: string;
+  @ApiProperty({ example: '1000' }) limit: string;
+  @ApiProperty({ example: '250.5', description: 'The metric aggregated over the quota period' }) used: string;
+  @ApiProperty({ example: '749.5', description: 'limit − used, never below 0' }) remaining: string;
+  @ApiProperty({ example: 0.2505, description: 'used / limit' }) utilization: number;
+  @ApiProperty({ enum: ENFORCEMENTS }) enforcement: string;
+  @ApiProperty({ enum: PERIODS }) period: string;
+  @ApiProperty({ type: String, format: 'date-time' }) periodStart: Date;
+  @ApiProperty({ type: String, format: 'date-time', description: 'Exclusive' }) periodEnd: Date;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) costCenterId: string | null;
+}
+
+export class QuotaCheckDto {
+  @ApiProperty({ description: 'false only when a hard quota would be exceeded by quantity' }) allowed: boolean;
+  @ApiProperty({ type: [QuotaItemDto] }) items: QuotaItemDto[];
+}
+
+export class QuotaCheckQuery {
+  @ApiProperty({ example: 'compute.cpu_hours' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  metric: string;
+
+  @ApiPropertyOptional({
+    example: '10',
+    description: 'Usage about to be recorded (for count metrics: a number of events; for unique_count: new distinct values). Default 0.',
+  })
+  @IsOptional()
+  @Matches(QUANTITY, { message: 'must be a decimal >= 0 with at most 12 decimals' })
+  quantity?: string;
+}
+
+export class QuotaListQuery extends PageQuery {}

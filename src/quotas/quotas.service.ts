@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { CatalogService } from '../catalog/catalog.service';
+import { Principal, reachesAllTenants } from '../common/auth/principal';
+import { Transactions } from '../common/database/transactions';
+import { ProblemError, ValidationFailed, notFound } from '../common/errors/problem';
+import { Dec } from '../common/money/decimal';
+import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
+import { UsageReader } from '../usage/usage-reader';
+import type { CreateQuotaDto, QuotaCheckDto, QuotaDto, UpdateQuotaDto } from './dto/quota.dto';
+import { Quota, QuotaItem, calendarWindow, isAllowed, quotaItem, usageAfter } from './quota-state';
+import { QuotasRepository } from './quotas.repository';
+
+export interface QuotaState {
+  allowed: boolean;
+  items: QuotaItem[];
+}
+
+function toDto(q: Quota): QuotaDto {
+  return {
+    id: q.id,
+    tenantId: q.tenantId,
+    metric: q.metric,
+    limit: q.limit.toFixed(),
+    period: q.period,
+    enforcement: q.enforcement,
+    costCenterId: q.costCenterId,
+    createdAt: q.createdAt,
+    updatedAt: q.updatedAt,
+  };
+}
+
+@Injectable()
+export class QuotasService {
+  constructor(
+    private readonly quotas: QuotasRepository,
+    private readonly usage: UsageReader,
+    private readonly catalog: CatalogService,
+    private readonly tx: Transactions,
+  ) {}
+
+  private requireMetric(metric: string): void {
+    if (!this.catalog.metric(metric)) throw new ProblemError('UNKNOWN_METRIC', `Unknown metric "${metric}"`, { errors: [{ path: 'metric', message: 'is not in the catalog' }] });
+  }
+
+  private async requireCostCenter(tenantId: string, costCenterId: string | null | undefined): Promise<void> {
+    if (costCenterId && !(await this.quotas.costCenterBelongsTo(tenantId, costCenterId.toLowerCase()))) {
+      throw new ProblemError('UNKNOWN_COST_CENTER', `Cost center ${costCenterId} is not a cost center of tenant ${tenantId}`);
+    }
+  }
+
+  async create(dto: CreateQuotaDto): Promise<QuotaDto> {
+    this.requireMetric(dto.metric);
+    await this.requireCostCenter(dto.tenantId, dto.costCenterId);
+    const quota = await this.quotas.insert({
+      tenantId: dto.tenantId,
+      metric: dto.metric,
+      limit: new Dec(dto.limit),
+      period: dto.period,
+      enforcement: dto.enforcement,
+      costCenterId: dto.costCenterId?.toLowerCase() ?? null,
+    });
+    return toDto(quota);
+  }
+
+  async list(tenantId: string, cursor: string | undefined, limit: number): Promise<Page<QuotaDto>> {
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const rows = await this.quotas.listForTenant(tenantId, after, limit + 1);
+    return toPage(rows, limit, (q) => [q.createdAt.toISOString(), q.id], toDto);
+  }
+
+  async update(principal: Principal, id: string, body: UpdateQuotaDto & Record<string, unknown>): Promise<QuotaDto> {
+    const immutable = ['tenantId', 'metric', 'id'].filter((f) => f in body);
+    if (immutable.length > 0) throw new ValidationFailed(immutable.map((path) => ({ path, message: 'is immutable' })));
+    return this.tx.run(async () => {
+      const quota = await this.quotas.findById(reachesAllTenants(principal) ? null : principal.tenantId, id, true);
+      if (!quota) throw notFound(`Quota ${id}`);
+      await this.requireCostCenter(quota.tenantId, body.costCenterId);
+      const patch: Parameters<QuotasRepository['update']>[2] = {};
+      if (body.limit !== undefined) patch.limit = new Dec(body.limit);
+      if (body.period !== undefined) patch.period = body.period;
+      if (body.enforcement !== undefined) patch.enforcement = body.enforcement;
+      if (body.costCenterId !== undefined) patch.costCenterId = body.costCenterId?.toLowerCase() ?? null;
+      return toDto(await this.quotas.update(quota.tenantId, id, patch));
+    });
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    const quota = await this.quotas.findById(reachesAllTenants(principal) ? null : principal.tenantId, id);
+    if (!quota) throw notFound(`Quota ${id}`);
+    await this.quotas.delete(quota.tenantId, id);
+  }
+
+  /** The window a quota counts in, at `at`. Billing periods fall back to the UTC month without a live subscription. */
+  private window(quota: Quota, at: Date): { start: Date; end: Date } {
+    return calendarWindow(quota.period === 'day' ? 'day' : 'month', at);
+  }
+
+  /** Quota state of a tenant's metric, current to the last committed event; `quantity` is about to be recorded. */
+  async check(tenantId: string, metric: string, quantity: Dec = new Dec(0), at = new Date()): Promise<QuotaCheckDto> {
+    this.requireMetric(metric);
+    return this.state(tenantId, metric, quantity, at);
+  }
+
+  async state(tenantId: string, metric: string, quantity: Dec, at = new Date()): Promise<QuotaState> {
+    const quotas = await this.quotas.forMetric(tenantId, metric);
+    if (quotas.length === 0) return { allowed: true, items: [] };
+    const aggregation = this.catalog.metric(metric)!.aggregation;
+    const cache = new Map<string, Promise<Dec>>();
+    const items = await Promise.all(
+      quotas.map(async (q) => {
+        const w = this.window(q, at);
+        const key = `${w.start.toISOString()}|${q.costCenterId ?? '*'}`;
+        if (!cache.has(key)) {
+          cache.set(
+            key,
+            this.usage
+              .aggregate({ tenantId, from: w.start, to: w.end, metrics: [metric], groupBy: 'metric', costCenterId: q.costCenterId ?? undefined })
+              .then((rows) => rows[0]?.value ?? new Dec(0)),
+          );
+        }
+        const used = await cache.get(key)!;
+        return { quota: q, used, window: w, after: usageAfter(aggregation, used, quantity) };
+      }),
+    );
+    return {
+      allowed: isAllowed(items.map((i) => ({ enforcement: i.quota.enforcement, limit: i.quota.limit, after: i.after }))),
+      items: items.map((i) => quotaItem(i.quota, i.used, i.window)),
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { Granularity, floorTo, windowSegments } from './window-segments';
+
+const d = (s: string) => new Date(s);
+
+describe('windowSegments', () => {
+  it('reads a calendar month as one month segment', () => {
+    expect(windowSegments(d('2026-03-01T00:00:00Z'), d('2026-04-01T00:00:00Z'))).toEqual([
+      { kind: 'm', from: d('2026-03-01T00:00:00Z'), to: d('2026-04-01T00:00:00Z') },
+    ]);
+  });
+
+  it('splits an anchored billing period into raw, hours, days, months, days, hours, raw', () => {
+    const segs = windowSegments(d('2026-01-15T10:23:11Z'), d('2026-03-15T10:23:11Z'));
+    expect(segs.map((s) => s.kind)).toEqual(['raw', 'h', 'd', 'm', 'd', 'h', 'raw']);
+    expect(segs[0]).toEqual({ kind: 'raw', from: d('2026-01-15T10:23:11Z'), to: d('2026-01-15T11:00:00Z') });
+    expect(segs[3]).toEqual({ kind: 'm', from: d('2026-02-01T00:00:00Z'), to: d('2026-03-01T00:00:00Z') });
+    expect(segs[6]).toEqual({ kind: 'raw', from: d('2026-03-15T10:00:00Z'), to: d('2026-03-15T10:23:11Z') });
+  });
+
+  it('keeps a window inside one hour raw, and an empty window empty', () => {
+    expect(windowSegments(d('2026-01-01T10:05:00Z'), d('2026-01-01T10:55:00Z'))).toEqual([
+      { kind: 'raw', from: d('2026-01-01T10:05:00Z'), to: d('2026-01-01T10:55:00Z') },
+    ]);
+    expect(windowSegments(d('2026-01-01T10:05:00Z'), d('2026-01-01T10:05:00Z'))).toEqual([]);
+  });
+
+  it('never uses a granularity coarser than asked', () => {
+    const segs = windowSegments(d('2026-01-01T00:00:00Z'), d('2026-03-01T00:00:00Z'), 'd');
+    expect(segs).toEqual([{ kind: 'd', from: d('2026-01-01T00:00:00Z'), to: d('2026-03-01T00:00:00Z') }]);
+  });
+
+  it('tiles any window exactly, with aligned buckets and at most an hour raw per edge (property)', () => {
+    const instant = fc.date({ min: d('2020-01-01T00:00:00Z'), max: d('2030-12-31T00:00:00Z'), noInvalidDate: true });
+    fc.assert(
+      fc.property(instant, instant, fc.constantFrom<Granularity>('m', 'd', 'h'), (a, b, coarsest) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const segs = windowSegments(from, to, coarsest);
+        let cursor = from.getTime();
+        let raw = 0;
+        for (const s of segs) {
+          expect(s.from.getTime()).toBe(cursor);
+          expect(s.to.getTime()).toBeGreaterThan(s.from.getTime());
+          cursor = s.to.getTime();
+          if (s.kind === 'raw') {
+            raw++;
+            expect(s.to.getTime() - s.from.getTime()).toBeLessThan(3_600_000 + 1);
+          } else {
+            expect(floorTo(s.from, s.kind).getTime()).toBe(s.from.getTime());
+            expect(floorTo(s.to, s.kind).getTime()).toBe(s.to.getTime());
+            expect('mdh'.indexOf(s.kind)).toBeGreaterThanOrEqual('mdh'.indexOf(coarsest));
+          }
+        }
+        expect(cursor).toBe(to.getTime());
+        expect(raw).toBeLessThanOrEqual(2);
+        expect(segs.length).toBeLessThanOrEqual(7);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

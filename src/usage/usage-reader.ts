@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CatalogService } from '../catalog/catalog.service';
+import type { Aggregation } from '../catalog/catalog.types';
+import { Dec } from '../common/money/decimal';
+import { ALL_RESOURCES, splitResourceKey } from './rollups/rollup-rows';
+import { Granularity, Segment, windowSegments } from './rollups/window-segments';
+
+export type GroupBy = 'metric' | 'resource' | 'costCenter' | 'day';
+
+export interface UsageQuery {
+  tenantId: string;
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  /** Metrics to read; every catalog metric when omitted. */
+  metrics?: string[];
+  groupBy: GroupBy;
+  /** Only usage attributed to this cost center. */
+  costCenterId?: string | null;
+}
+
+export interface UsageAggregate {
+  metric: string;
+  aggregation: Aggregation;
+  /** The metric's aggregation over the window (sum, count, max, distinct count or latest). */
+  value: Dec;
+  eventCount: number;
+  costCenterId: string | null;
+  resourceType: string | null;
+  resourceId: string | null;
+  day: Date | null;
+}
+
+interface Row {
+  metric: string;
+  grp_cc: string | null;
+  grp_res: string | null;
+  grp_day: Date | null;
+  sum: string;
+  count: string;
+  max: string;
+  latest: string;
+}
+
+/** SQL expressions of each grouping, on rollup rows and on raw events. */
+const GROUP_SQL: Record<GroupBy, { rollup: [string, string, string]; raw: [string, string, string] }> = {
+  metric: { rollup: ['NULL', 'NULL', 'NULL::timestamptz'], raw: ['NULL', 'NULL', 'NULL::timestamptz'] },
+  costCenter: { rollup: ['cost_center_key', 'NULL', 'NULL::timestamptz'], raw: ["coalesce(cost_center_id::text, '')", 'NULL', 'NULL::timestamptz'] },
+  resource: {
+    rollup: ['cost_center_key', 'resource_key', 'NULL::timestamptz'],
+    raw: ["coalesce(cost_center_id::text, '')", "CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END", 'NULL::timestamptz'],
+  },
+  day: { rollup: ['NULL', 'NULL', "date_trunc('day', bucket_start, 'UTC')"], raw: ['NULL', 'NULL', "date_trunc('day', ts, 'UTC')"] },
+};
+
+/**
+ * Reads usage over any window from the rollups (whole months, days, hours) and the raw events
+ * only at the edges, so the cost does not grow with the number of events in the window.
+ */
+@Injectable()
+export class UsageReader {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  async aggregate(q: UsageQuery): Promise<UsageAggregate[]> {
+    const metrics = q.metrics ?? this.catalog.allMetrics().map((m) => m.key);
+    if (metrics.length === 0 || q.from.getTime() >= q.to.getTime()) return [];
+    const coarsest: Granularity = q.groupBy === 'day' || q.groupBy === 'resource' ? 'd' : 'm';
+    const segments = windowSegments(q.from, q.to, coarsest);
+    const rows = await this.readRollups(q, metrics, segments);
+    const uniqueMetrics = metrics.map((k) => this.catalog.metric(k)!).filter((m) => m && m.aggregation === 'unique_count');
+    const distinct = uniqueMetrics.length > 0 ? await this.readDistinct(q, uniqueMetrics.map((m) => ({ key: m.key, property: m.property! })), segments) : new Map<string, number>();
+    return rows.map((r) => {
+      const aggregation = this.catalog.metric(r.metric)?.aggregation ?? 'sum';
+      const key = groupKey(r.metric, r.grp_cc, r.grp_res, r.grp_day);
+      const value =
+        aggregation === 'sum'
+          ? new Dec(r.sum)
+          : aggregation === 'count'
+            ? new Dec(r.count)
+            : aggregation === 'max'
+              ? new Dec(r.max)
+              : aggregation === 'latest'
+                ? new Dec(r.latest)
+                : new Dec(distinct.get(key) ?? 0);
+      const resource = r.grp_res === null ? { resourceType: null, resourceId: null } : splitResourceKey(r.grp_res);
+      return {
+        metric: r.metric,
+        aggregation,
+        value,
+        eventCount: Number(r.count),
+        costCenterId: r.grp_cc === null || r.grp_cc === '' ? null : r.grp_cc,
+        resourceType: resource.resourceType,
+        resourceId: resource.resourceId,
+        day: r.grp_day,
+      };
+    });
+  }
+
+  private async readRollups(q: UsageQuery, metrics: string[], segments: Segment[]): Promise<Row[]> {
+    const params: unknown[] = [q.tenantId, metrics];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
+    const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
+    const ccFilter = q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}`;
+    const rawCcFilter = q.costCenterId === undefined ? '' : q.costCenterId === null ? ' AND cost_center_id IS NULL' : ` AND cost_center_id = ${p(q.costCenterId)}::uuid`;
+    const resourceFilter = q.groupBy === 'resource' ? `resource_key <> '${ALL_RESOURCES}'` : `resource_key = '${ALL_RESOURCES}'`;
+    const parts = segments.map((s) =>
+      s.kind === 'raw'
+        ? `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, quantity AS sum, 1::bigint AS count, quantity AS max,
+             ts AS latest_ts, seq AS latest_seq, quantity AS latest_value
+           FROM usage_events WHERE tenant_id = $1 AND metric = ANY($2) AND ts >= ${p(s.from)} AND ts < ${p(s.to)}${rawCcFilter}`
+        : `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, sum, count, max, latest_ts, latest_seq, latest_value
+           FROM usage_rollups WHERE tenant_id = $1 AND metric = ANY($2) AND granularity = '${s.kind}'
+             AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)} AND ${resourceFilter}${ccFilter}`,
+    );
+    const sql = `
+      SELECT metric, grp_cc, grp_res, grp_day, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max,
+        ((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1])::text AS latest
+      FROM (${parts.join('\n UNION ALL \n')}) parts
+      GROUP BY metric, grp_cc, grp_res, grp_day
+      ORDER BY metric, grp_day NULLS FIRST, grp_cc NULLS FIRST, grp_res NULLS FIRST`;
+    return this.dataSource.query(sql, params);
+  }
+
+  /** Distinct counts of unique_count metrics, keyed like the rollup rows. */
+  private async readDistinct(q: UsageQuery, metrics: Array<{ key: string; property: string }>, segments: Segment[]): Promise<Map<string, number>> {
+    const params: unknown[] = [q.tenantId];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
+    const rawCcFilter = q.costCenterId === undefined ? '' : q.costCenterId === null ? ' AND cost_center_id IS NULL' : ` AND cost_center_id = ${p(q.costCenterId)}::uuid`;
+    const parts: string[] = [];
+    for (const m of metrics) {
+      const metric = p(m.key);
+      let prop: string | null = null; // a parameter no part uses would have no type
+      const raw = (from: Date, to: Date) =>
+        `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, properties->>${(prop ??= p(m.property))}::text AS value
+         FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(from)} AND ts < ${p(to)}${rawCcFilter}`;
+      if (q.groupBy === 'resource') {
+        // Distinct values are not kept per resource: count them from the events of the window.
+        parts.push(raw(q.from, q.to));
+        continue;
+      }
+      const [gcc, , gday] = GROUP_SQL[q.groupBy].rollup;
+      const ccFilter = q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}`;
+      for (const s of segments) {
+        parts.push(
+          s.kind === 'raw'
+            ? raw(s.from, s.to)
+            : `SELECT metric, ${gcc} AS grp_cc, NULL AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
+               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}${ccFilter}`,
+        );
+      }
+    }
+    const rows: Array<{ metric: string; grp_cc: string | null; grp_res: string | null; grp_day: Date | null; n: string }> = await this.dataSource.query(
+      `SELECT metric, grp_cc, grp_res, grp_day, count(DISTINCT value)::text AS n FROM (${parts.join('\n UNION ALL \n')}) parts
+       WHERE value IS NOT NULL GROUP BY metric, grp_cc, grp_res, grp_day`,
+      params,
+    );
+    return new Map(rows.map((r) => [groupKey(r.metric, r.grp_cc, r.grp_res, r.grp_day), Number(r.n)]));
+  }
+}
+
+function groupKey(metric: string, cc: string | null, res: string | null, day: Date | null): string {
+  return [metric, cc ?? '', res ?? '', day ? new Date(day).toISOString() : ''].join('\u0000');
+}

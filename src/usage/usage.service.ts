@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CatalogService } from '../catalog/catalog.service';
+import { ValidationFailed } from '../common/errors/problem';
+import { Responded } from '../common/http/responded';
+import { Dec } from '../common/money/decimal';
+import { QuotasService } from '../quotas/quotas.service';
+import type { UsageBatchResultDto, UsageEventDto, UsageSummaryDto, UsageSummaryQuery } from './dto/usage.dto';
+import { IngestBatcher } from './ingest/ingest-batcher';
+import { UsageReader } from './usage-reader';
+import type { UsageEvent } from './usage-event.schema';
+
+const MAX_WINDOW_MS = 5 * 366 * 86_400_000;
+
+@Injectable()
+export class UsageService {
+  constructor(
+    private readonly batcher: IngestBatcher,
+    private readonly reader: UsageReader,
+    private readonly quotas: QuotasService,
+    private readonly catalog: CatalogService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** 201 when stored now (durable: committed), 200 with duplicate: true when already recorded. */
+  async record(tenantId: string, event: UsageEvent): Promise<Responded<UsageEventDto>> {
+    const outcome = await this.batcher.submit({ tenantId, events: [event], pathPrefix: () => '' });
+    const quota = await this.quotas.state(tenantId, event.metric, new Dec(0));
+    if (outcome.stored[0]) {
+      return new Responded(201, {
+        eventId: event.eventId,
+        tenantId,
+        metric: event.metric,
+        quantity: event.quantity.toFixed(),
+        timestamp: event.timestamp,
+        resourceType: event.resourceType,
+        resourceId: event.resourceId,
+        costCenterId: outcome.costCenterIds[0],
+        properties: event.properties,
+        duplicate: false,
+        quota,
+      });
+    }
+    const [original] = await this.dataSource.query(
+      `SELECT event_id, metric, quantity::text AS quantity, ts, resource_type, resource_id, cost_center_id, properties
+       FROM usage_events WHERE tenant_id = $1 AND event_id = $2`,
+      [tenantId, event.eventId],
+    );
+    return new Responded(200, {
+      eventId: original.event_id,
+      tenantId,
+      metric: original.metric,
+      quantity: new Dec(original.quantity).toFixed(),
+      timestamp: original.ts,
+      resourceType: original.resource_type,
+      resourceId: original.resource_id,
+      costCenterId: original.cost_center_id,
+      properties: original.properties,
+      duplicate: true,
+      quota: original.metric === event.metric ? quota : await this.quotas.state(tenantId, original.metric, new Dec(0)),
+    });
+  }
+
+  /** All or nothing, in one transaction; a repeated eventId counts once. */
+  async recordBatch(tenantId: string, events: UsageEvent[]): Promise<UsageBatchResultDto> {
+    const outcome = await this.batcher.submit({ tenantId, events, pathPrefix: (i) => `events[${i}].` });
+    const accepted = outcome.stored.filter(Boolean).length;
+    const metrics = [...new Set(events.map((e) => e.metric))].sort();
+    const quotas = await Promise.all(metrics.map(async (metric) => ({ metric, ...(await this.quotas.state(tenantId, metric, new Dec(0))) })));
+    return {
+      accepted,
+      duplicates: events.length - accepted,
+      events: events.map((e, i) => ({ eventId: e.eventId, duplicate: !outcome.stored[i] })),
+      quotas,
+    };
+  }
+
+  async summary(tenantId: string, q: UsageSummaryQuery): Promise<UsageSummaryDto> {
+    const now = new Date();
+    const month = { start: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), end: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) };
+    const from = q.from ? new Date(q.from) : month.start;
+    const to = q.to ? new Date(q.to) : month.end;
+    if (from.getTime() >= to.getTime()) throw new ValidationFailed([{ path: 'to', message: 'must be after from' }]);
+    if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new ValidationFailed([{ path: 'to', message: 'the window may span at most 5 years' }]);
+    if (q.metric !== undefined && !this.catalog.metric(q.metric)) {
+      throw new ValidationFailed([{ path: 'metric', message: `unknown metric "${q.metric}"` }]);
+    }
+    const groupBy = q.groupBy ?? 'metric';
+    const rows = await this.reader.aggregate({ tenantId, from, to, metrics: q.metric ? [q.metric] : undefined, groupBy });
+    return {
+      tenantId,
+      from,
+      to,
+      groupBy,
+      items: rows.map((r) => ({
+        metric: r.metric,
+        unit: this.catalog.metric(r.metric)?.unit ?? '',
+        aggregation: r.aggregation,
+        value: r.value.toFixed(),
+        eventCount: r.eventCount,
+        resourceType: r.resourceType,
+        resourceId: r.resourceId,
+        costCenterId: r.costCenterId,
+        day: r.day ? new Date(r.day).toISOString().slice(0, 10) : null,
+      })),
+    };
+  }
+}
