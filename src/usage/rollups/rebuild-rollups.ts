@@ -1,0 +1,38 @@
+/**
+ * Recomputes a tenant's rollups from its raw events: a repair tool (and how bulk loads made
+ * with COPY get their rollups). Runs in the caller's transaction; concurrent ingest for the same
+ * tenants must be stopped while it runs.
+ */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+const RESOURCE_KEY = "CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END";
+
+function rollupInsert(resourceExpr: string, granularities: string): string {
+  return `
+    INSERT INTO usage_rollups (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
+    SELECT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), ${resourceExpr},
+      sum(e.quantity), count(*), max(e.quantity),
+      (array_agg(e.ts ORDER BY e.ts DESC, e.seq DESC))[1],
+      (array_agg(e.seq ORDER BY e.ts DESC, e.seq DESC))[1],
+      (array_agg(e.quantity ORDER BY e.ts DESC, e.seq DESC))[1]
+    FROM usage_events e CROSS JOIN (VALUES ${granularities}) AS g(g, unit)
+    WHERE e.tenant_id = ANY($1)
+    GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
+export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promise<void> {
+  await db.query('DELETE FROM usage_rollups WHERE tenant_id = ANY($1)', [tenantIds]);
+  await db.query('DELETE FROM usage_unique_values WHERE tenant_id = ANY($1)', [tenantIds]);
+  await db.query(rollupInsert("'*'", "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
+  await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day')"), [tenantIds]);
+  await db.query(
+    `INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, value)
+     SELECT DISTINCT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), e.properties->>m.property
+     FROM usage_events e JOIN metrics m ON m.key = e.metric AND m.aggregation = 'unique_count'
+       CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(g, unit)
+     WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL`,
+    [tenantIds],
+  );
+}
