@@ -126,6 +126,17 @@ function schemaErrors(v: ValidateFunction, prefix = ''): FieldError[] {
   return out;
 }
 
+/** Epoch ms of a schema-valid ISO instant, or null for a date the calendar lacks (Feb 30, 25:00). */
+export function parseInstant(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(text);
+  const ms = Date.parse(text);
+  if (!m || Number.isNaN(ms)) return null;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number);
+  const check = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  const valid = check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d && h < 24 && mi < 60 && sec < 60;
+  return valid ? ms : null;
+}
+
 /**
  * Semantic checks of one schema-valid event; returns the event or pushes field errors.
  * `lookupMetric` is the catalog; unknown metrics are collected apart (422, not 400).
@@ -143,8 +154,8 @@ function normalize(
   if (problem) errors.push({ path: `${at}quantity`, message: problem });
   let timestamp = new Date(now);
   if (input.timestamp !== undefined) {
-    const ms = Date.parse(input.timestamp);
-    if (Number.isNaN(ms)) errors.push({ path: `${at}timestamp`, message: 'is not a valid date' });
+    const ms = parseInstant(input.timestamp);
+    if (ms === null) errors.push({ path: `${at}timestamp`, message: 'is not a valid date' });
     else if (ms > now + MAX_FUTURE_MS) errors.push({ path: `${at}timestamp`, message: 'must not be more than 5 minutes in the future' });
     else if (ms < EARLIEST_TIMESTAMP) errors.push({ path: `${at}timestamp`, message: 'must not be before 2000-01-01' });
     else timestamp = new Date(ms);
