@@ -55,8 +55,10 @@ export class QuotasRepository {
 
   async listForTenant(tenantId: string, after: [string, string] | null, limit: number): Promise<Quota[]> {
     const rows: QuotaRow[] = await this.tx.manager().query(
-      `SELECT ${COLUMNS} FROM quotas WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-       ORDER BY created_at, id LIMIT $4`,
+      // Cursors carry milliseconds; the order uses the same precision so no row repeats or hides.
+      `SELECT ${COLUMNS} FROM quotas
+       WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($2::timestamptz, $3::uuid))
+       ORDER BY date_trunc('milliseconds', created_at), id LIMIT $4`,
       [tenantId, after?.[0] ?? null, after?.[1] ?? null, limit],
     );
     return rows.map(toQuota);

@@ -105,17 +105,18 @@ export class UsageReader {
     const p = (v: unknown) => `$${params.push(v)}`;
     const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
     const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
-    const ccFilter = q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}`;
-    const rawCcFilter = q.costCenterId === undefined ? '' : q.costCenterId === null ? ' AND cost_center_id IS NULL' : ` AND cost_center_id = ${p(q.costCenterId)}::uuid`;
+    // Filters are made per use: a parameter that no part references would have no type.
+    const ccFilter = () => (q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}::text`);
+    const rawCcFilter = () => rawCostCenterFilter(q.costCenterId, p);
     const resourceFilter = q.groupBy === 'resource' ? `resource_key <> '${ALL_RESOURCES}'` : `resource_key = '${ALL_RESOURCES}'`;
     const parts = segments.map((s) =>
       s.kind === 'raw'
         ? `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, quantity AS sum, 1::bigint AS count, quantity AS max,
              ts AS latest_ts, seq AS latest_seq, quantity AS latest_value
-           FROM usage_events WHERE tenant_id = $1 AND metric = ANY($2) AND ts >= ${p(s.from)} AND ts < ${p(s.to)}${rawCcFilter}`
+           FROM usage_events WHERE tenant_id = $1 AND metric = ANY($2) AND ts >= ${p(s.from)} AND ts < ${p(s.to)}${rawCcFilter()}`
         : `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, sum, count, max, latest_ts, latest_seq, latest_value
            FROM usage_rollups WHERE tenant_id = $1 AND metric = ANY($2) AND granularity = '${s.kind}'
-             AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)} AND ${resourceFilter}${ccFilter}`,
+             AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)} AND ${resourceFilter}${ccFilter()}`,
     );
     const sql = `
       SELECT metric, grp_cc, grp_res, grp_day, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max,
@@ -131,27 +132,27 @@ export class UsageReader {
     const params: unknown[] = [q.tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
-    const rawCcFilter = q.costCenterId === undefined ? '' : q.costCenterId === null ? ' AND cost_center_id IS NULL' : ` AND cost_center_id = ${p(q.costCenterId)}::uuid`;
+    const rawCcFilter = () => rawCostCenterFilter(q.costCenterId, p);
     const parts: string[] = [];
     for (const m of metrics) {
       const metric = p(m.key);
       let prop: string | null = null; // a parameter no part uses would have no type
       const raw = (from: Date, to: Date) =>
         `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, properties->>${(prop ??= p(m.property))}::text AS value
-         FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(from)} AND ts < ${p(to)}${rawCcFilter}`;
+         FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(from)} AND ts < ${p(to)}${rawCcFilter()}`;
       if (q.groupBy === 'resource') {
         // Distinct values are not kept per resource: count them from the events of the window.
         parts.push(raw(q.from, q.to));
         continue;
       }
       const [gcc, , gday] = GROUP_SQL[q.groupBy].rollup;
-      const ccFilter = q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}`;
+      const ccFilter = () => (q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}::text`);
       for (const s of segments) {
         parts.push(
           s.kind === 'raw'
             ? raw(s.from, s.to)
             : `SELECT metric, ${gcc} AS grp_cc, NULL AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
-               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}${ccFilter}`,
+               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}${ccFilter()}`,
         );
       }
     }
@@ -162,6 +163,11 @@ export class UsageReader {
     );
     return new Map(rows.map((r) => [groupKey(r.metric, r.grp_cc, r.grp_res, r.grp_day), Number(r.n)]));
   }
+}
+
+function rawCostCenterFilter(costCenterId: string | null | undefined, p: (v: unknown) => string): string {
+  if (costCenterId === undefined) return '';
+  return costCenterId === null ? ' AND cost_center_id IS NULL' : ` AND cost_center_id = ${p(costCenterId)}::uuid`;
 }
 
 function groupKey(metric: string, cc: string | null, res: string | null, day: Date | null): string {

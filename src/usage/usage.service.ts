@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CatalogService } from '../catalog/catalog.service';
 import { ValidationFailed } from '../common/errors/problem';
 import { Responded } from '../common/http/responded';
 import { Dec } from '../common/money/decimal';
-import { QuotasService } from '../quotas/quotas.service';
+import { QuotaState, QuotasService } from '../quotas/quotas.service';
 import type { UsageBatchResultDto, UsageEventDto, UsageSummaryDto, UsageSummaryQuery } from './dto/usage.dto';
 import { IngestBatcher } from './ingest/ingest-batcher';
 import { UsageReader } from './usage-reader';
@@ -14,6 +14,8 @@ const MAX_WINDOW_MS = 5 * 366 * 86_400_000;
 
 @Injectable()
 export class UsageService {
+  private readonly logger = new Logger(UsageService.name);
+
   constructor(
     private readonly batcher: IngestBatcher,
     private readonly reader: UsageReader,
@@ -25,7 +27,7 @@ export class UsageService {
   /** 201 when stored now (durable: committed), 200 with duplicate: true when already recorded. */
   async record(tenantId: string, event: UsageEvent): Promise<Responded<UsageEventDto>> {
     const outcome = await this.batcher.submit({ tenantId, events: [event], pathPrefix: () => '' });
-    const quota = await this.quotas.state(tenantId, event.metric, new Dec(0));
+    const quota = await this.quotaStateAfterCommit(tenantId, event.metric);
     if (outcome.stored[0]) {
       return new Responded(201, {
         eventId: event.eventId,
@@ -57,7 +59,7 @@ export class UsageService {
       costCenterId: original.cost_center_id,
       properties: original.properties,
       duplicate: true,
-      quota: original.metric === event.metric ? quota : await this.quotas.state(tenantId, original.metric, new Dec(0)),
+      quota: original.metric === event.metric ? quota : await this.quotaStateAfterCommit(tenantId, original.metric),
     });
   }
 
@@ -66,13 +68,28 @@ export class UsageService {
     const outcome = await this.batcher.submit({ tenantId, events, pathPrefix: (i) => `events[${i}].` });
     const accepted = outcome.stored.filter(Boolean).length;
     const metrics = [...new Set(events.map((e) => e.metric))].sort();
-    const quotas = await Promise.all(metrics.map(async (metric) => ({ metric, ...(await this.quotas.state(tenantId, metric, new Dec(0))) })));
+    const quotas = await Promise.all(
+      metrics.map(async (metric) => ({ metric, ...((await this.quotaStateAfterCommit(tenantId, metric)) ?? { allowed: true, items: [] }) })),
+    );
     return {
       accepted,
       duplicates: events.length - accepted,
       events: events.map((e, i) => ({ eventId: e.eventId, duplicate: !outcome.stored[i] })),
       quotas,
     };
+  }
+
+  /**
+   * The events are committed by now: a failure to read quota state must not turn their 201 into
+   * an error (the client would retry what is already stored), so it answers null instead.
+   */
+  private async quotaStateAfterCommit(tenantId: string, metric: string): Promise<QuotaState | null> {
+    try {
+      return await this.quotas.state(tenantId, metric, new Dec(0));
+    } catch (err) {
+      this.logger.warn(`quota state after ingest unavailable for ${tenantId}/${metric}: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   async summary(tenantId: string, q: UsageSummaryQuery): Promise<UsageSummaryDto> {

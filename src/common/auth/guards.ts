@@ -56,7 +56,9 @@ export class AccessGuard implements CanActivate {
     const params = (request.params ?? {}) as Record<string, unknown>;
     const body = request.body as Record<string, unknown> | undefined;
     const query = (request.query ?? {}) as Record<string, unknown>;
-    for (const tenantId of [params.tenantId, body && typeof body === 'object' ? body.tenantId : undefined, query.tenantId]) {
+    // A PUT never takes tenantId (immutable: validation answers 400), so only creates and actions are checked here.
+    const bodyTenant = request.method === 'POST' && body && typeof body === 'object' ? body.tenantId : undefined;
+    for (const tenantId of [params.tenantId, bodyTenant, query.tenantId]) {
       if (typeof tenantId === 'string' && !canAccessTenant(principal, tenantId)) {
         throw new ProblemError('FORBIDDEN', 'The caller may not act on another tenant');
       }

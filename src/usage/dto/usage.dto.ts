@@ -51,7 +51,8 @@ export class UsageEventDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'Explicit or attributed by rule' }) costCenterId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) properties: Record<string, unknown> | null;
   @ApiProperty({ description: 'true when this eventId was already recorded (200): nothing was counted again' }) duplicate: boolean;
-  @ApiProperty({ type: QuotaCheckDto, description: "The tenant's quota state for the metric after this event" }) quota: QuotaCheckDto;
+  @ApiProperty({ type: QuotaCheckDto, nullable: true, description: "The tenant's quota state for the metric after this event (null if it could not be read; the event is stored)" })
+  quota: QuotaCheckDto | null;
 }
 
 export class BatchEventResultDto {
