@@ -6,7 +6,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogModule } from './catalog/catalog.module';
 import { CostCentersModule } from './cost-centers/cost-centers.module';
 import { QuotasModule } from './quotas/quotas.module';
+import { CouponsModule } from './coupons/coupons.module';
 import { UsageModule } from './usage/usage.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
@@ -42,6 +44,8 @@ export class AppModule {
         CostCentersModule,
         UsageModule,
         QuotasModule,
+        CouponsModule,
+        SubscriptionsModule,
         ...extra,
       ],
       providers: [

@@ -20,6 +20,9 @@ export class Subscriptions1764300000000 implements MigrationInterface {
         -- invoices [current_period_start, current_period_end) once it has ended, then advances.
         current_period_start timestamptz NOT NULL,
         current_period_end timestamptz NOT NULL CHECK (current_period_end > current_period_start),
+        -- The end the current period had before it was cut short (immediate cancel, change of
+        -- interval): the base fee is prorated over [current_period_start, current_period_full_end).
+        current_period_full_end timestamptz NOT NULL CHECK (current_period_full_end >= current_period_end),
         trial_end timestamptz,
         cancel_at_period_end boolean NOT NULL DEFAULT false,
         canceled_at timestamptz,

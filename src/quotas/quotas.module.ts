@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { UsageReaderModule } from '../usage/usage-reader.module';
 import { QuotasController } from './quotas.controller';
 import { QuotasRepository } from './quotas.repository';
 import { QuotasService } from './quotas.service';
 
 @Module({
-  imports: [UsageReaderModule],
+  imports: [UsageReaderModule, SubscriptionsModule],
   controllers: [QuotasController],
   providers: [QuotasRepository, QuotasService],
   exports: [QuotasService],

@@ -5,6 +5,7 @@ import { Transactions } from '../common/database/transactions';
 import { ProblemError, ValidationFailed, notFound } from '../common/errors/problem';
 import { Dec } from '../common/money/decimal';
 import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { UsageReader } from '../usage/usage-reader';
 import type { CreateQuotaDto, QuotaCheckDto, QuotaDto, UpdateQuotaDto } from './dto/quota.dto';
 import { Quota, QuotaItem, calendarWindow, isAllowed, quotaItem, usageAfter } from './quota-state';
@@ -36,6 +37,7 @@ export class QuotasService {
     private readonly usage: UsageReader,
     private readonly catalog: CatalogService,
     private readonly tx: Transactions,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   private requireMetric(metric: string): void {
@@ -91,7 +93,8 @@ export class QuotasService {
   }
 
   /** The window a quota counts in, at `at`. Billing periods fall back to the UTC month without a live subscription. */
-  private window(quota: Quota, at: Date): { start: Date; end: Date } {
+  private window(quota: Quota, at: Date, billingPeriod: { start: Date; end: Date } | null): { start: Date; end: Date } {
+    if (quota.period === 'billing_period' && billingPeriod) return billingPeriod;
     return calendarWindow(quota.period === 'day' ? 'day' : 'month', at);
   }
 
@@ -105,10 +108,11 @@ export class QuotasService {
     const quotas = await this.quotas.forMetric(tenantId, metric);
     if (quotas.length === 0) return { allowed: true, items: [] };
     const aggregation = this.catalog.metric(metric)!.aggregation;
+    const billingPeriod = quotas.some((q) => q.period === 'billing_period') ? await this.subscriptions.liveBillingPeriod(tenantId) : null;
     const cache = new Map<string, Promise<Dec>>();
     const items = await Promise.all(
       quotas.map(async (q) => {
-        const w = this.window(q, at);
+        const w = this.window(q, at, billingPeriod);
         const key = `${w.start.toISOString()}|${q.costCenterId ?? '*'}`;
         if (!cache.has(key)) {
           cache.set(

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { QuotasModule } from '../quotas/quotas.module';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { IngestBatcher } from './ingest/ingest-batcher';
 import { UsageReaderModule } from './usage-reader.module';
 import { UsageController } from './usage.controller';
 import { UsageService } from './usage.service';
 
 @Module({
-  imports: [UsageReaderModule, QuotasModule],
+  imports: [UsageReaderModule, QuotasModule, SubscriptionsModule],
   controllers: [UsageController],
   providers: [IngestBatcher, UsageService],
   exports: [IngestBatcher],

@@ -4,7 +4,9 @@ import { CatalogService } from '../catalog/catalog.service';
 import { ValidationFailed } from '../common/errors/problem';
 import { Responded } from '../common/http/responded';
 import { Dec } from '../common/money/decimal';
+import { calendarWindow } from '../quotas/quota-state';
 import { QuotaState, QuotasService } from '../quotas/quotas.service';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import type { UsageBatchResultDto, UsageEventDto, UsageSummaryDto, UsageSummaryQuery } from './dto/usage.dto';
 import { IngestBatcher } from './ingest/ingest-batcher';
 import { UsageReader } from './usage-reader';
@@ -22,6 +24,7 @@ export class UsageService {
     private readonly quotas: QuotasService,
     private readonly catalog: CatalogService,
     private readonly dataSource: DataSource,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   /** 201 when stored now (durable: committed), 200 with duplicate: true when already recorded. */
@@ -93,10 +96,9 @@ export class UsageService {
   }
 
   async summary(tenantId: string, q: UsageSummaryQuery): Promise<UsageSummaryDto> {
-    const now = new Date();
-    const month = { start: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), end: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) };
-    const from = q.from ? new Date(q.from) : month.start;
-    const to = q.to ? new Date(q.to) : month.end;
+    const window = (await this.subscriptions.liveBillingPeriod(tenantId)) ?? calendarWindow('month', new Date());
+    const from = q.from ? new Date(q.from) : window.start;
+    const to = q.to ? new Date(q.to) : window.end;
     if (from.getTime() >= to.getTime()) throw new ValidationFailed([{ path: 'to', message: 'must be after from' }]);
     if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new ValidationFailed([{ path: 'to', message: 'the window may span at most 5 years' }]);
     if (q.metric !== undefined && !this.catalog.metric(q.metric)) {

@@ -38,7 +38,7 @@ export function makeDiscount(
     couponCode: source.source === 'coupon' ? source.couponCode : null,
     percentOff: terms.percentOff ?? null,
     amountOffCents: terms.amountOffCents ?? null,
-    currency: terms.amountOffCents != null ? (terms.currency ?? null) : null,
+    currency: terms.amountOffCents !== null && terms.amountOffCents !== undefined ? (terms.currency ?? null) : null,
     duration: terms.duration,
     durationInPeriods: terms.duration === 'repeating' ? (terms.durationInPeriods ?? null) : null,
     periodsRemaining: terms.duration === 'once' ? 1 : terms.duration === 'repeating' ? (terms.durationInPeriods ?? 1) : null,

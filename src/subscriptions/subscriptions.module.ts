@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { CreditLedger } from './credit-ledger.service';
+import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsRepository } from './subscriptions.repository';
+import { SubscriptionsService } from './subscriptions.service';
+
+@Module({
+  controllers: [SubscriptionsController],
+  providers: [SubscriptionsRepository, SubscriptionsService, CreditLedger],
+  exports: [SubscriptionsService, SubscriptionsRepository, CreditLedger],
+})
+export class SubscriptionsModule {}

@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../common/database/transactions';
+import type { Subscription } from './subscription.types';
+
+const COLUMNS = `id, tenant_id, plan_id, period_plan_id, status, interval, anchor_at, started_at, current_period_start, current_period_end,
+  current_period_full_end, trial_end, cancel_at_period_end, canceled_at, billing_closed, paused_at, resumes_at, pending_change, discount, cost_center_id,
+  stripe_customer_id, stripe_subscription_id, created_at, updated_at`;
+
+type Row = Record<string, any>;
+
+export function toSubscription(r: Row): Subscription {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    planId: r.plan_id,
+    periodPlanId: r.period_plan_id,
+    status: r.status,
+    interval: r.interval,
+    anchorAt: r.anchor_at,
+    startedAt: r.started_at,
+    currentPeriodStart: r.current_period_start,
+    currentPeriodEnd: r.current_period_end,
+    currentPeriodFullEnd: r.current_period_full_end,
+    trialEnd: r.trial_end,
+    cancelAtPeriodEnd: r.cancel_at_period_end,
+    canceledAt: r.canceled_at,
+    billingClosed: r.billing_closed,
+    pausedAt: r.paused_at,
+    resumesAt: r.resumes_at,
+    pendingChange: r.pending_change,
+    discount: r.discount,
+    costCenterId: r.cost_center_id,
+    stripeCustomerId: r.stripe_customer_id,
+    stripeSubscriptionId: r.stripe_subscription_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Column names of the fields a use case may write. */
+const WRITABLE: Record<string, string> = {
+  planId: 'plan_id',
+  periodPlanId: 'period_plan_id',
+  status: 'status',
+  interval: 'interval',
+  anchorAt: 'anchor_at',
+  currentPeriodStart: 'current_period_start',
+  currentPeriodEnd: 'current_period_end',
+  currentPeriodFullEnd: 'current_period_full_end',
+  trialEnd: 'trial_end',
+  cancelAtPeriodEnd: 'cancel_at_period_end',
+  canceledAt: 'canceled_at',
+  billingClosed: 'billing_closed',
+  pausedAt: 'paused_at',
+  resumesAt: 'resumes_at',
+  pendingChange: 'pending_change',
+  discount: 'discount',
+  stripeCustomerId: 'stripe_customer_id',
+  stripeSubscriptionId: 'stripe_subscription_id',
+};
+
+const JSON_FIELDS = new Set(['pendingChange', 'discount']);
+
+export type SubscriptionPatch = Partial<Omit<Subscription, 'id' | 'tenantId' | 'startedAt' | 'createdAt' | 'updatedAt' | 'costCenterId'>>;
+
+/** The only place subscriptions are queried; every lookup is scoped by tenant. */
+@Injectable()
+export class SubscriptionsRepository {
+  constructor(private readonly tx: Transactions) {}
+
+  async insert(s: Omit<Subscription, 'id' | 'createdAt' | 'updatedAt' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'currentPeriodFullEnd'>): Promise<Subscription> {
+    const [row] = await this.tx.manager().query(
+      `INSERT INTO subscriptions (tenant_id, plan_id, period_plan_id, status, interval, anchor_at, started_at, current_period_start,
+         current_period_end, current_period_full_end, trial_end, cancel_at_period_end, canceled_at, billing_closed, paused_at, resumes_at,
+         pending_change, discount, cost_center_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING ${COLUMNS}`,
+      [
+        s.tenantId, s.planId, s.periodPlanId, s.status, s.interval, s.anchorAt, s.startedAt, s.currentPeriodStart, s.currentPeriodEnd,
+        s.trialEnd, s.cancelAtPeriodEnd, s.canceledAt, s.billingClosed, s.pausedAt, s.resumesAt,
+        s.pendingChange === null ? null : JSON.stringify(s.pendingChange), s.discount === null ? null : JSON.stringify(s.discount), s.costCenterId,
+      ],
+    );
+    return toSubscription(row);
+  }
+
+  /** By id; `tenantId` null means the caller reaches every tenant. `lock` takes the row for the transaction. */
+  async findById(tenantId: string | null, id: string, lock = false): Promise<Subscription | null> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT ${COLUMNS} FROM subscriptions WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)${lock ? ' FOR UPDATE' : ''}`,
+      [id, tenantId],
+    );
+    return rows[0] ? toSubscription(rows[0]) : null;
+  }
+
+  async findLive(tenantId: string, lock = false): Promise<Subscription | null> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT ${COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND status <> 'canceled'${lock ? ' FOR UPDATE' : ''}`,
+      [tenantId],
+    );
+    return rows[0] ? toSubscription(rows[0]) : null;
+  }
+
+  async list(tenantId: string, after: [string, string] | null, limit: number): Promise<Subscription[]> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT ${COLUMNS} FROM subscriptions
+       WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($2::timestamptz, $3::uuid))
+       ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $4`,
+      [tenantId, after?.[0] ?? null, after?.[1] ?? null, limit],
+    );
+    return rows.map(toSubscription);
+  }
+
+  async update(id: string, patch: SubscriptionPatch): Promise<Subscription> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [field, value] of Object.entries(patch)) {
+      const column = WRITABLE[field];
+      if (!column) throw new Error(`not a writable subscription field: ${field}`);
+      params.push(JSON_FIELDS.has(field) && value !== null ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    const [rows] = await this.tx.manager().query(`UPDATE subscriptions SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, params);
+    return toSubscription(rows[0]);
+  }
+
+  async openPause(subscriptionId: string, at: Date): Promise<void> {
+    await this.tx.manager().query('INSERT INTO subscription_pauses (subscription_id, paused_at) VALUES ($1, $2)', [subscriptionId, at]);
+  }
+
+  async closePause(subscriptionId: string, at: Date): Promise<void> {
+    await this.tx.manager().query('UPDATE subscription_pauses SET resumed_at = $2 WHERE subscription_id = $1 AND resumed_at IS NULL', [subscriptionId, at]);
+  }
+
+  async pausesOverlapping(subscriptionId: string, from: Date, to: Date): Promise<Array<{ from: Date; to: Date | null }>> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT paused_at, resumed_at FROM subscription_pauses
+       WHERE subscription_id = $1 AND paused_at < $3 AND (resumed_at IS NULL OR resumed_at > $2) ORDER BY paused_at`,
+      [subscriptionId, from, to],
+    );
+    return rows.map((r) => ({ from: r.paused_at, to: r.resumed_at }));
+  }
+
+  async addPendingLine(line: {
+    tenantId: string;
+    subscriptionId: string;
+    description: string;
+    amountCents: number;
+    currency: string;
+    periodStart: Date;
+    periodEnd: Date;
+    computation: object;
+  }): Promise<void> {
+    await this.tx.manager().query(
+      `INSERT INTO pending_invoice_lines (tenant_id, subscription_id, type, description, amount_cents, currency, period_start, period_end, computation)
+       VALUES ($1, $2, 'proration', $3, $4, $5, $6, $7, $8)`,
+      [line.tenantId, line.subscriptionId, line.description, line.amountCents, line.currency, line.periodStart, line.periodEnd, JSON.stringify(line.computation)],
+    );
+  }
+
+  async pendingLines(subscriptionId: string): Promise<Row[]> {
+    return this.tx.manager().query(
+      `SELECT id, description, amount_cents, currency, period_start, period_end, computation, created_at
+       FROM pending_invoice_lines WHERE subscription_id = $1 AND invoice_id IS NULL ORDER BY created_at, id`,
+      [subscriptionId],
+    );
+  }
+
+  async costCenterBelongsTo(tenantId: string, costCenterId: string): Promise<boolean> {
+    const rows = await this.tx.manager().query('SELECT 1 FROM cost_centers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL', [costCenterId, tenantId]);
+    return rows.length > 0;
+  }
+}
