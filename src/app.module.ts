@@ -9,6 +9,8 @@ import { QuotasModule } from './quotas/quotas.module';
 import { CouponsModule } from './coupons/coupons.module';
 import { UsageModule } from './usage/usage.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { InvoicesModule } from './invoices/invoices.module';
+import { BillingModule } from './billing/billing.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
@@ -46,6 +48,8 @@ export class AppModule {
         QuotasModule,
         CouponsModule,
         SubscriptionsModule,
+        InvoicesModule,
+        BillingModule,
         ...extra,
       ],
       providers: [

@@ -69,7 +69,8 @@ export class Subscriptions1764300000000 implements MigrationInterface {
         period_end timestamptz NOT NULL,
         computation jsonb NOT NULL,
         invoice_id uuid,
-        created_at timestamptz NOT NULL DEFAULT now()
+        -- clock_timestamp: lines made in one transaction keep their order.
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp()
       )`);
     await q.query('CREATE INDEX pending_invoice_lines_open ON pending_invoice_lines (subscription_id) WHERE invoice_id IS NULL');
 

@@ -123,6 +123,23 @@ export class SubscriptionsRepository {
     return toSubscription(rows[0]);
   }
 
+  /** Subscriptions with an ended period to invoice, or a pause to end (period close). */
+  async dueForClose(now: Date, limit: number, skip: string[]): Promise<string[]> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT id FROM subscriptions
+       WHERE NOT billing_closed AND (current_period_end <= $1 OR (status = 'paused' AND resumes_at <= $1)) AND NOT (id = ANY($3::uuid[]))
+       ORDER BY current_period_end LIMIT $2`,
+      [now, limit, skip],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Locks one subscription for period close; null when another instance holds it (it is doing the work). */
+  async lockForClose(id: string): Promise<Subscription | null> {
+    const rows: Row[] = await this.tx.manager().query(`SELECT ${COLUMNS} FROM subscriptions WHERE id = $1 FOR UPDATE SKIP LOCKED`, [id]);
+    return rows[0] ? toSubscription(rows[0]) : null;
+  }
+
   async openPause(subscriptionId: string, at: Date): Promise<void> {
     await this.tx.manager().query('INSERT INTO subscription_pauses (subscription_id, paused_at) VALUES ($1, $2)', [subscriptionId, at]);
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { CatalogService } from '../catalog/catalog.service';
+import { Transactions } from '../common/database/transactions';
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
 import { ALL_RESOURCES, splitResourceKey } from './rollups/rollup-rows';
@@ -61,7 +61,7 @@ const GROUP_SQL: Record<GroupBy, { rollup: [string, string, string]; raw: [strin
 @Injectable()
 export class UsageReader {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly tx: Transactions,
     private readonly catalog: CatalogService,
   ) {}
 
@@ -124,7 +124,8 @@ export class UsageReader {
       FROM (${parts.join('\n UNION ALL \n')}) parts
       GROUP BY metric, grp_cc, grp_res, grp_day
       ORDER BY metric, grp_day NULLS FIRST, grp_cc NULLS FIRST, grp_res NULLS FIRST`;
-    return this.dataSource.query(sql, params);
+    // Inside a use case's transaction (invoicing), read its snapshot on its connection.
+    return this.tx.manager().query(sql, params);
   }
 
   /** Distinct counts of unique_count metrics, keyed like the rollup rows. */
@@ -156,7 +157,7 @@ export class UsageReader {
         );
       }
     }
-    const rows: Array<{ metric: string; grp_cc: string | null; grp_res: string | null; grp_day: Date | null; n: string }> = await this.dataSource.query(
+    const rows: Array<{ metric: string; grp_cc: string | null; grp_res: string | null; grp_day: Date | null; n: string }> = await this.tx.manager().query(
       `SELECT metric, grp_cc, grp_res, grp_day, count(DISTINCT value)::text AS n FROM (${parts.join('\n UNION ALL \n')}) parts
        WHERE value IS NOT NULL GROUP BY metric, grp_cc, grp_res, grp_day`,
       params,

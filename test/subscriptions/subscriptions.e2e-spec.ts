@@ -103,7 +103,9 @@ describe('subscriptions', () => {
       const res = await act('c1', s.id, 'change-plan', { planId: 'business-monthly', effective: 'immediately' });
       expect(res.status).toBe(200);
       expect(res.body.planId).toBe('business-monthly');
-      const [credit, charge] = res.body.pendingLines;
+      const credit = res.body.pendingLines.find((l: { amountCents: number }) => l.amountCents < 0);
+      const charge = res.body.pendingLines.find((l: { amountCents: number }) => l.amountCents > 0);
+      expect(res.body.pendingLines).toHaveLength(2);
       expect(credit.amountCents).toBeLessThanOrEqual(0);
       expect(charge.amountCents).toBeGreaterThanOrEqual(0);
       // Recompute from the stored computation: fee × unused seconds / period seconds, rounded once.

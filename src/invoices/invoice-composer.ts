@@ -1,0 +1,143 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BuiltInvoice, InvoiceLine, buildInvoice } from '../billing/invoice-builder';
+import { priceCharge } from '../billing/pricing/price-charge';
+import { CatalogService } from '../catalog/catalog.service';
+import type { ChargeDef } from '../catalog/catalog.types';
+import { APP_CONFIG } from '../config/config.module';
+import type { AppConfig } from '../config/app-config';
+import { Dec } from '../common/money/decimal';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import type { Subscription } from '../subscriptions/subscription.types';
+import { UsageReader } from '../usage/usage-reader';
+import { BilledUsage, InvoicesRepository } from './invoices.repository';
+
+/** Late usage looks back this many finalized periods; older late events are dropped (documented). */
+export const LATE_USAGE_LOOKBACK_PERIODS = 2;
+
+/** What a late_usage line records: enough to recompute it, and to undo it if its invoice is voided. */
+export interface LateUsageComputation {
+  charge: ChargeDef;
+  billedQuantity: string;
+  billedCents: number;
+  billedInvoiceId: string;
+  quantity: string;
+  cents: number;
+  rerated: unknown;
+  formula: string;
+}
+
+export interface ComposedInvoice extends BuiltInvoice {
+  currency: string;
+  /** billed_usage rows to write at finalize: this period's usage lines and re-rated earlier periods. */
+  billed: Array<Omit<BilledUsage, 'invoiceId'>>;
+}
+
+/**
+ * Gathers what one period's invoice needs (plans, usage from the rollups, pauses, pending
+ * prorations, late usage of earlier periods) and prices it with the pure builder.
+ */
+@Injectable()
+export class InvoiceComposer {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly usage: UsageReader,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly invoices: InvoicesRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async usageFor(tenantId: string, from: Date, to: Date): Promise<Map<string, Dec>> {
+    const rows = await this.usage.aggregate({ tenantId, from, to, groupBy: 'metric' });
+    return new Map(rows.map((r) => [r.metric, r.value]));
+  }
+
+  async compose(s: Subscription, period: { start: Date; end: Date; fullEnd: Date }, creditBalanceCents: number, opts: { lateUsage: boolean }): Promise<ComposedInvoice> {
+    const basePlan = this.catalog.plan(s.periodPlanId)!;
+    const usagePlan = this.catalog.plan(s.planId)!;
+    const trial = s.trialEnd !== null && period.end.getTime() <= s.trialEnd.getTime();
+    const late = opts.lateUsage ? await this.lateUsage(s, period.start) : { lines: [], billed: [] };
+    const built = buildInvoice({
+      currency: usagePlan.currency,
+      periodStart: period.start,
+      periodEnd: period.end,
+      periodFullEnd: period.fullEnd,
+      trial,
+      basePlan,
+      usagePlan,
+      usage: await this.usageFor(s.tenantId, period.start, period.end),
+      metric: (k) => this.catalog.metric(k),
+      pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
+      pendingLines: (await this.subscriptions.pendingLines(s.id)).map((l) => ({
+        description: l.description,
+        amountCents: Number(l.amount_cents),
+        periodStart: l.period_start,
+        periodEnd: l.period_end,
+        computation: l.computation,
+      })),
+      extraLines: late.lines,
+      discount: s.discount,
+      taxRate: this.config.taxRate,
+      creditBalanceCents,
+    });
+    const own: Array<Omit<BilledUsage, 'invoiceId'>> = built.lines
+      .filter((l) => l.type === 'usage' && l.metric)
+      .map((l) => ({
+        periodStart: period.start,
+        periodEnd: period.end,
+        metric: l.metric!,
+        charge: usagePlan.charges.find((c) => c.metric === l.metric)!,
+        quantity: l.quantity ?? '0',
+        amountCents: l.amountCents,
+      }));
+    return { ...built, currency: usagePlan.currency, billed: [...own, ...late.billed] };
+  }
+
+  /**
+   * Usage that arrived after an earlier period was invoiced: each metric of the last finalized
+   * periods is re-rated with all its events (tiers included) and the difference from what was
+   * billed becomes a late_usage line naming the original period.
+   */
+  private async lateUsage(s: Subscription, before: Date): Promise<{ lines: InvoiceLine[]; billed: Array<Omit<BilledUsage, 'invoiceId'>> }> {
+    const periods = await this.invoices.lastFinalizedPeriods(s.id, before, LATE_USAGE_LOOKBACK_PERIODS);
+    if (periods.length === 0) return { lines: [], billed: [] };
+    const billed = await this.invoices.billedUsage(s.id, periods.map((p) => p.periodStart));
+    const lines: InvoiceLine[] = [];
+    const updates: Array<Omit<BilledUsage, 'invoiceId'>> = [];
+    const currency = this.catalog.plan(s.planId)!.currency;
+    for (const p of periods) {
+      const rows = billed.filter((b) => b.periodStart.getTime() === p.periodStart.getTime());
+      if (rows.length === 0) continue;
+      const now = await this.usageFor(s.tenantId, p.periodStart, p.periodEnd);
+      for (const b of rows) {
+        const quantity = now.get(b.metric) ?? new Dec(0);
+        if (quantity.eq(b.quantity)) continue;
+        const priced = priceCharge(b.charge, quantity, currency);
+        const diff = priced.amountCents - b.amountCents;
+        const name = this.catalog.metric(b.metric)?.name ?? b.metric;
+        lines.push({
+          type: 'late_usage',
+          description: `Late usage: ${name} for ${p.periodStart.toISOString().slice(0, 10)} – ${new Date(p.periodEnd.getTime() - 1).toISOString().slice(0, 10)}`,
+          metric: b.metric,
+          quantity: quantity.minus(b.quantity).toFixed(),
+          unitPrice: null,
+          amountCents: diff,
+          periodStart: p.periodStart,
+          periodEnd: p.periodEnd,
+          computation: {
+            charge: b.charge,
+            billedQuantity: b.quantity,
+            billedCents: b.amountCents,
+            billedInvoiceId: b.invoiceId,
+            quantity: quantity.toFixed(),
+            cents: priced.amountCents,
+            rerated: priced.computation,
+            formula: 'price(all events of the period) − what the period was billed',
+          } satisfies LateUsageComputation as unknown as Record<string, unknown>,
+        });
+        const { invoiceId: _previous, ...rest } = b;
+        updates.push({ ...rest, quantity: quantity.toFixed(), amountCents: priced.amountCents });
+      }
+    }
+    return { lines, billed: updates };
+  }
+}
