@@ -98,7 +98,9 @@ export class InvoiceComposer {
    * billed becomes a late_usage line naming the original period.
    */
   private async lateUsage(s: Subscription, before: Date): Promise<{ lines: InvoiceLine[]; billed: Array<Omit<BilledUsage, 'invoiceId'>> }> {
-    const periods = await this.invoices.lastFinalizedPeriods(s.id, before, LATE_USAGE_LOOKBACK_PERIODS);
+    const finalized = await this.invoices.lastFinalizedPeriods(s.id, before, LATE_USAGE_LOOKBACK_PERIODS);
+    const periods: typeof finalized = [];
+    for (const p of finalized) if (await this.invoices.mayHaveLateEvents(s.tenantId, p, p.finalizedAt)) periods.push(p);
     if (periods.length === 0) return { lines: [], billed: [] };
     const billed = await this.invoices.billedUsage(s.id, periods.map((p) => p.periodStart));
     const lines: InvoiceLine[] = [];

@@ -181,25 +181,45 @@ export class InvoicesRepository {
   }
 
   async recordBilledUsage(subscriptionId: string, rows: BilledUsage[]): Promise<void> {
-    for (const r of rows) {
-      await this.tx.manager().query(
-        `INSERT INTO billed_usage (subscription_id, period_start, period_end, metric, charge, quantity, amount_cents, invoice_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (subscription_id, period_start, metric) DO UPDATE SET quantity = EXCLUDED.quantity, amount_cents = EXCLUDED.amount_cents,
-           invoice_id = EXCLUDED.invoice_id, updated_at = now()`,
-        [subscriptionId, r.periodStart, r.periodEnd, r.metric, JSON.stringify(r.charge), r.quantity, r.amountCents, r.invoiceId],
-      );
-    }
+    if (rows.length === 0) return;
+    await this.tx.manager().query(
+      `INSERT INTO billed_usage (subscription_id, period_start, period_end, metric, charge, quantity, amount_cents, invoice_id)
+       SELECT $1, * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::numeric[], $7::bigint[], $8::uuid[])
+       ON CONFLICT (subscription_id, period_start, metric) DO UPDATE SET quantity = EXCLUDED.quantity, amount_cents = EXCLUDED.amount_cents,
+         invoice_id = EXCLUDED.invoice_id, updated_at = now()`,
+      [
+        subscriptionId,
+        rows.map((r) => r.periodStart),
+        rows.map((r) => r.periodEnd),
+        rows.map((r) => r.metric),
+        rows.map((r) => JSON.stringify(r.charge)),
+        rows.map((r) => r.quantity),
+        rows.map((r) => r.amountCents),
+        rows.map((r) => r.invoiceId),
+      ],
+    );
   }
 
   /** The last finalized periods of a subscription before `before` (late usage looks back at most this far). */
-  async lastFinalizedPeriods(subscriptionId: string, before: Date, count: number): Promise<Array<{ periodStart: Date; periodEnd: Date }>> {
+  async lastFinalizedPeriods(subscriptionId: string, before: Date, count: number): Promise<Array<{ periodStart: Date; periodEnd: Date; finalizedAt: Date }>> {
     const rows = await this.tx.manager().query(
-      `SELECT period_start, period_end FROM invoices WHERE subscription_id = $1 AND status IN ('open', 'paid', 'uncollectible') AND period_start < $2
+      `SELECT period_start, period_end, finalized_at FROM invoices WHERE subscription_id = $1 AND status IN ('open', 'paid', 'uncollectible') AND period_start < $2
        ORDER BY period_start DESC LIMIT $3`,
       [subscriptionId, before, count],
     );
-    return rows.map((r: Record<string, any>) => ({ periodStart: r.period_start, periodEnd: r.period_end }));
+    return rows.map((r: Record<string, any>) => ({ periodStart: r.period_start, periodEnd: r.period_end, finalizedAt: r.finalized_at }));
+  }
+
+  /**
+   * Whether any event of the period may have arrived after `since` (an index probe). The margin
+   * covers ingest transactions that began before the invoice was finalized and committed after.
+   */
+  async mayHaveLateEvents(tenantId: string, period: { periodStart: Date; periodEnd: Date }, since: Date): Promise<boolean> {
+    const rows = await this.tx.manager().query(
+      `SELECT 1 FROM usage_events WHERE tenant_id = $1 AND ingested_at > $2::timestamptz - interval '5 minutes' AND ts >= $3 AND ts < $4 LIMIT 1`,
+      [tenantId, since, period.periodStart, period.periodEnd],
+    );
+    return rows.length > 0;
   }
 
   async consumePendingLines(subscriptionId: string, invoiceId: string): Promise<void> {

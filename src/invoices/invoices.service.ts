@@ -12,7 +12,7 @@ import { SubscriptionsRepository } from '../subscriptions/subscriptions.reposito
 import { noLiveSubscription } from '../subscriptions/subscriptions.errors';
 import type { Subscription } from '../subscriptions/subscription.types';
 import type { GenerateInvoiceDto, InvoiceDto } from './dto/invoice.dto';
-import { InvoiceComposer, LateUsageComputation } from './invoice-composer';
+import { ComposedInvoice, InvoiceComposer, LateUsageComputation } from './invoice-composer';
 import { Invoice, InvoiceStatus, invoiceNumber } from './invoice.types';
 import { InvoicesRepository } from './invoices.repository';
 
@@ -99,6 +99,11 @@ export class InvoicesService {
       throw new ProblemError('INVALID_STATE', `The period already has ${existing.status} invoice ${existing.number}`, { invoiceId: existing.id });
     }
     const content = await this.composer.compose(s, period, await this.credits.balance(s.id), { lateUsage: true });
+    return this.writeDraft(s, period, existing, content);
+  }
+
+  /** Writes composed content as the period's draft (new or refreshed). Caller holds the subscription lock. */
+  async writeDraft(s: Subscription, period: { start: Date; end: Date }, existing: Invoice | null, content: ComposedInvoice): Promise<{ invoice: Invoice; created: boolean }> {
     const c = { ...content, taxRate: this.config.taxRate, discount: s.discount };
     if (existing) return { invoice: await this.invoices.refreshDraft(existing.id, period.end, c), created: false };
     return { invoice: await this.invoices.insertDraft(s.tenantId, s.id, period.start, period.end, c), created: true };
@@ -126,9 +131,12 @@ export class InvoicesService {
    * Freezes a draft (lines recomputed one last time), draws credits, numbers it gaplessly and
    * leaves it open, or paid when nothing is due. Caller holds the subscription and invoice locks.
    */
-  async finalizeLocked(s: Subscription, draft: Invoice, period: { start: Date; end: Date; fullEnd: Date }, now: Date): Promise<Invoice> {
-    const content = await this.composer.compose(s, period, 0, { lateUsage: true });
-    await this.invoices.refreshDraft(draft.id, period.end, { ...content, taxRate: this.config.taxRate, discount: s.discount });
+  async finalizeLocked(s: Subscription, draft: Invoice, period: { start: Date; end: Date; fullEnd: Date }, now: Date, composed?: ComposedInvoice): Promise<Invoice> {
+    let content = composed;
+    if (!content) {
+      content = await this.composer.compose(s, period, 0, { lateUsage: true });
+      await this.invoices.refreshDraft(draft.id, period.end, { ...content, taxRate: this.config.taxRate, discount: s.discount });
+    }
     const currency = content.currency;
     const drawn = content.totalCents > 0 ? await this.credits.draw({ tenantId: s.tenantId, subscriptionId: s.id, currency }, content.totalCents, draft.id, now) : 0;
     const amountDue = content.totalCents - drawn;

@@ -10,6 +10,7 @@ import { Metrics } from '../common/metrics/metrics';
 import { periodContaining } from '../subscriptions/domain/periods';
 import { SubscriptionPatch, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import type { Subscription } from '../subscriptions/subscription.types';
+import { InvoiceComposer } from './invoice-composer';
 import { InvoicesRepository } from './invoices.repository';
 import { InvoicesService } from './invoices.service';
 
@@ -26,6 +27,8 @@ export interface PeriodCloseSummary {
 type Step = 'done' | 'busy' | 'resumed' | { invoiced: boolean; canceled: boolean };
 
 const BATCH = 200;
+/** Subscriptions closed side by side; each holds one pooled connection. */
+const CONCURRENCY = 4;
 const JOB_NAME = 'period-close';
 
 /**
@@ -46,6 +49,7 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     private readonly subscriptions: SubscriptionsRepository,
     private readonly invoicesRepo: InvoicesRepository,
     private readonly invoices: InvoicesService,
+    private readonly composer: InvoiceComposer,
     private readonly catalog: CatalogService,
     private readonly tx: Transactions,
     private readonly scheduler: SchedulerRegistry,
@@ -79,18 +83,24 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     for (;;) {
       const due = await this.subscriptions.dueForClose(now, BATCH, skip);
       if (due.length === 0) break;
-      for (const id of due) {
-        summary.subscriptions++;
-        try {
-          const busy = await this.closeSubscription(id, now, summary);
-          if (busy) skip.push(id);
-        } catch (err) {
-          summary.failed++;
-          this.failures.inc();
-          skip.push(id);
-          this.logger.error(`period close failed for subscription ${id}: ${(err as Error).message.split('\n')[0]}`);
+      // Subscriptions are independent transactions: a few at a time keep the database busy.
+      let next = 0;
+      const worker = async () => {
+        while (next < due.length) {
+          const id = due[next++];
+          summary.subscriptions++;
+          try {
+            const busy = await this.closeSubscription(id, now, summary);
+            if (busy) skip.push(id);
+          } catch (err) {
+            summary.failed++;
+            this.failures.inc();
+            skip.push(id);
+            this.logger.error(`period close failed for subscription ${id}: ${(err as Error).message.split('\n')[0]}`);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     }
     summary.durationMs = Date.now() - started;
     if (summary.subscriptions > 0) this.logger.log(`period close: ${JSON.stringify(summary)}`);
@@ -136,8 +146,10 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     const period = { start: s.currentPeriodStart, end: s.currentPeriodEnd, fullEnd: s.currentPeriodFullEnd };
     const existing = await this.invoicesRepo.findForPeriod(s.id, period.start, true);
     if (existing && existing.status !== 'draft') return false;
-    const draft = existing ?? (await this.invoices.draftFor(s, period)).invoice;
-    await this.invoices.finalizeLocked(s, draft, period, now);
+    // Priced once: the draft is written and finalized from the same content in this transaction.
+    const content = await this.composer.compose(s, period, 0, { lateUsage: true });
+    const { invoice } = await this.invoices.writeDraft(s, period, existing, content);
+    await this.invoices.finalizeLocked(s, invoice, period, now, content);
     return true;
   }
 

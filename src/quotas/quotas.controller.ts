@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Access, Allow } from '../common/auth/access.decorator';
 import { CurrentPrincipal } from '../common/auth/current-principal.decorator';
 import type { Principal } from '../common/auth/principal';
@@ -8,7 +8,7 @@ import { UuidParamPipe } from '../common/http/id-param';
 import { TenantIdPipe } from '../common/http/tenant-param';
 import { Dec } from '../common/money/decimal';
 import { pageLimit } from '../common/pagination/pagination';
-import { CreateQuotaDto, QuotaCheckDto, QuotaCheckQuery, QuotaDto, QuotaListQuery, QuotaPageDto, UpdateQuotaDto } from './dto/quota.dto';
+import { CreateQuotaDto, QuotaCheckDto, QuotaDto, QuotaListQuery, QuotaPageDto, UpdateQuotaDto, parseQuotaCheckQuery } from './dto/quota.dto';
 import { QuotasService } from './quotas.service';
 
 @ApiTags('quotas')
@@ -43,10 +43,18 @@ export class QuotasController {
       'allowed is false only when a hard quota would be exceeded by quantity.',
   })
   @ApiParam({ name: 'tenantId', example: 't1' })
+  @ApiQuery({ name: 'metric', required: true, example: 'compute.cpu_hours' })
+  @ApiQuery({
+    name: 'quantity',
+    required: false,
+    example: '10',
+    description: 'Usage about to be recorded (for count metrics: a number of events; for unique_count: new distinct values). Default 0.',
+  })
   @ApiOkResponse({ type: QuotaCheckDto })
   @ApiProblems([400, ['VALIDATION_FAILED']], [422, ['UNKNOWN_METRIC']])
-  check(@Param('tenantId', TenantIdPipe) tenantId: string, @Query() query: QuotaCheckQuery): Promise<QuotaCheckDto> {
-    return this.quotas.check(tenantId, query.metric, new Dec(query.quantity ?? '0'));
+  check(@Param('tenantId', TenantIdPipe) tenantId: string, @Query() query: unknown): Promise<QuotaCheckDto> {
+    const { metric, quantity } = parseQuotaCheckQuery(query);
+    return this.quotas.check(tenantId, metric, new Dec(quantity));
   }
 
   @Put(':quotaId')

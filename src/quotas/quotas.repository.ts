@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PgPool } from '../common/database/pg-pool';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
 import type { Enforcement, Quota, QuotaPeriod } from './quota-state';
@@ -31,10 +32,37 @@ function toQuota(r: QuotaRow): Quota {
   };
 }
 
+/**
+ * Quotas of a metric with, for day and month quotas, their usage read from the one rollup row
+ * of the window (sum, count and max aggregate across cost centers in SQL): the quota check's hot
+ * path in one prepared statement.
+ */
+const QUOTAS_WITH_CALENDAR_USAGE = `
+  SELECT q.id, q.tenant_id, q.metric, q."limit"::text AS "limit", q.period, q.enforcement, q.cost_center_id, q.created_at, q.updated_at,
+    CASE WHEN q.period IN ('day', 'month') THEN (
+      SELECT (CASE $3 WHEN 'max' THEN coalesce(max(r.max), 0) WHEN 'count' THEN coalesce(sum(r.count), 0) ELSE coalesce(sum(r.sum), 0) END)::text
+      FROM usage_rollups r
+      WHERE r.tenant_id = q.tenant_id AND r.metric = q.metric AND r.resource_key = '*'
+        AND r.granularity = (CASE q.period WHEN 'day' THEN 'd' ELSE 'm' END)::"char"
+        AND r.bucket_start = (CASE q.period WHEN 'day' THEN $4::timestamptz ELSE $5::timestamptz END)
+        AND (q.cost_center_id IS NULL OR r.cost_center_key = q.cost_center_id::text)
+    ) END AS used
+  FROM quotas q WHERE q.tenant_id = $1 AND q.metric = $2 ORDER BY q.created_at, q.id`;
+
 /** The only place quotas are queried; every method is scoped by tenant. */
 @Injectable()
 export class QuotasRepository {
-  constructor(private readonly tx: Transactions) {}
+  constructor(
+    private readonly tx: Transactions,
+    private readonly pg: PgPool,
+  ) {}
+
+  /** `used` is set for day and month quotas of sum, count and max metrics; null where the caller must read usage itself. */
+  async forMetricWithCalendarUsage(tenantId: string, metric: string, aggregation: string, dayStart: Date, monthStart: Date): Promise<Array<{ quota: Quota; used: Dec | null }>> {
+    const rows = await this.pg.prepared<QuotaRow & { used: string | null }>('quota_check', QUOTAS_WITH_CALENDAR_USAGE, [tenantId, metric, aggregation, dayStart, monthStart]);
+    const calendar = aggregation === 'sum' || aggregation === 'count' || aggregation === 'max';
+    return rows.map((r) => ({ quota: toQuota(r), used: calendar && r.used !== null ? new Dec(r.used) : null }));
+  }
 
   async insert(q: Omit<Quota, 'id' | 'createdAt' | 'updatedAt'>): Promise<Quota> {
     const [row] = await this.tx.manager().query(
@@ -61,14 +89,6 @@ export class QuotasRepository {
        ORDER BY date_trunc('milliseconds', created_at), id LIMIT $4`,
       [tenantId, after?.[0] ?? null, after?.[1] ?? null, limit],
     );
-    return rows.map(toQuota);
-  }
-
-  async forMetric(tenantId: string, metric: string): Promise<Quota[]> {
-    const rows: QuotaRow[] = await this.tx.manager().query(`SELECT ${COLUMNS} FROM quotas WHERE tenant_id = $1 AND metric = $2 ORDER BY created_at, id`, [
-      tenantId,
-      metric,
-    ]);
     return rows.map(toQuota);
   }
 

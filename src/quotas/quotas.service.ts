@@ -105,24 +105,30 @@ export class QuotasService {
   }
 
   async state(tenantId: string, metric: string, quantity: Dec, at = new Date()): Promise<QuotaState> {
-    const quotas = await this.quotas.forMetric(tenantId, metric);
-    if (quotas.length === 0) return { allowed: true, items: [] };
     const aggregation = this.catalog.metric(metric)!.aggregation;
-    const billingPeriod = quotas.some((q) => q.period === 'billing_period') ? await this.subscriptions.liveBillingPeriod(tenantId) : null;
+    const day = calendarWindow('day', at);
+    const month = calendarWindow('month', at);
+    const rows = await this.quotas.forMetricWithCalendarUsage(tenantId, metric, aggregation, day.start, month.start);
+    if (rows.length === 0) return { allowed: true, items: [] };
+    const billingPeriod = rows.some((r) => r.quota.period === 'billing_period') ? await this.subscriptions.liveBillingPeriod(tenantId) : null;
     const cache = new Map<string, Promise<Dec>>();
     const items = await Promise.all(
-      quotas.map(async (q) => {
+      rows.map(async ({ quota: q, used: known }) => {
         const w = this.window(q, at, billingPeriod);
-        const key = `${w.start.toISOString()}|${q.costCenterId ?? '*'}`;
-        if (!cache.has(key)) {
-          cache.set(
-            key,
-            this.usage
-              .aggregate({ tenantId, from: w.start, to: w.end, metrics: [metric], groupBy: 'metric', costCenterId: q.costCenterId ?? undefined })
-              .then((rows) => rows[0]?.value ?? new Dec(0)),
-          );
+        // Day and month usage of additive metrics came with the quotas; the rest is read from the rollups.
+        let used = known;
+        if (used === null) {
+          const key = `${w.start.toISOString()}|${q.costCenterId ?? '*'}`;
+          if (!cache.has(key)) {
+            cache.set(
+              key,
+              this.usage
+                .aggregate({ tenantId, from: w.start, to: w.end, metrics: [metric], groupBy: 'metric', costCenterId: q.costCenterId ?? undefined })
+                .then((r) => r[0]?.value ?? new Dec(0)),
+            );
+          }
+          used = await cache.get(key)!;
         }
-        const used = await cache.get(key)!;
         return { quota: q, used, window: w, after: usageAfter(aggregation, used, quantity) };
       }),
     );

@@ -30,7 +30,7 @@ export class UsageService {
   /** 201 when stored now (durable: committed), 200 with duplicate: true when already recorded. */
   async record(tenantId: string, event: UsageEvent): Promise<Responded<UsageEventDto>> {
     const outcome = await this.batcher.submit({ tenantId, events: [event], pathPrefix: () => '' });
-    const quota = await this.quotaStateAfterCommit(tenantId, event.metric);
+    const quota = await this.quotaStateAfterCommit(tenantId, event.metric, outcome.metricsWithQuotas);
     if (outcome.stored[0]) {
       return new Responded(201, {
         eventId: event.eventId,
@@ -62,7 +62,7 @@ export class UsageService {
       costCenterId: original.cost_center_id,
       properties: original.properties,
       duplicate: true,
-      quota: original.metric === event.metric ? quota : await this.quotaStateAfterCommit(tenantId, original.metric),
+      quota: original.metric === event.metric ? quota : await this.quotaStateAfterCommit(tenantId, original.metric, outcome.metricsWithQuotas),
     });
   }
 
@@ -72,7 +72,7 @@ export class UsageService {
     const accepted = outcome.stored.filter(Boolean).length;
     const metrics = [...new Set(events.map((e) => e.metric))].sort();
     const quotas = await Promise.all(
-      metrics.map(async (metric) => ({ metric, ...((await this.quotaStateAfterCommit(tenantId, metric)) ?? { allowed: true, items: [] }) })),
+      metrics.map(async (metric) => ({ metric, ...((await this.quotaStateAfterCommit(tenantId, metric, outcome.metricsWithQuotas)) ?? { allowed: true, items: [] }) })),
     );
     return {
       accepted,
@@ -86,7 +86,8 @@ export class UsageService {
    * The events are committed by now: a failure to read quota state must not turn their 201 into
    * an error (the client would retry what is already stored), so it answers null instead.
    */
-  private async quotaStateAfterCommit(tenantId: string, metric: string): Promise<QuotaState | null> {
+  private async quotaStateAfterCommit(tenantId: string, metric: string, withQuotas: ReadonlySet<string>): Promise<QuotaState | null> {
+    if (!withQuotas.has(metric)) return { allowed: true, items: [] };
     try {
       return await this.quotas.state(tenantId, metric, new Dec(0));
     } catch (err) {

@@ -1,3 +1,4 @@
+import { KeyObject, createPublicKey, createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -30,10 +31,14 @@ export function principalFromClaims(claims: Claims): Principal {
   return { sub: claims.sub, tenantId, roles };
 }
 
-/** Verification key and algorithm: RS256 with JWT_PUBLIC_KEY when set, HS256 otherwise; never both. */
-export function verificationKey(config: AppConfig): { key: string; algorithms: ['RS256'] | ['HS256'] } {
-  if (config.jwt.publicKey) return { key: config.jwt.publicKey, algorithms: ['RS256'] };
-  if (config.jwt.secret) return { key: config.jwt.secret, algorithms: ['HS256'] };
+/**
+ * Verification key and algorithm: RS256 with JWT_PUBLIC_KEY when set, HS256 otherwise; never
+ * both. Built once as a KeyObject: given a string, jsonwebtoken tries to parse it as a public key
+ * on every request before treating it as a secret, a quarter of the CPU of a hot route.
+ */
+export function verificationKey(config: AppConfig): { key: KeyObject; algorithms: ['RS256'] | ['HS256'] } {
+  if (config.jwt.publicKey) return { key: createPublicKey(config.jwt.publicKey), algorithms: ['RS256'] };
+  if (config.jwt.secret) return { key: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')), algorithms: ['HS256'] };
   throw new Error('No JWT key configured');
 }
 
@@ -43,7 +48,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const { key, algorithms } = verificationKey(config);
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: key,
+      secretOrKey: key as unknown as string, // passport-jwt hands it to jsonwebtoken as is
       algorithms,
       issuer: config.jwt.issuer ?? undefined,
       audience: config.jwt.audience ?? undefined,

@@ -21,6 +21,8 @@ export interface IngestOutcome {
   stored: boolean[];
   /** The cost center each event was attributed to. */
   costCenterIds: (string | null)[];
+  /** Metrics of this tenant that have quotas (read in the ingest transaction): only those need a quota state. */
+  metricsWithQuotas: ReadonlySet<string>;
 }
 
 interface Pending {
@@ -32,6 +34,7 @@ interface Pending {
 const MAX_EVENTS_PER_COMMIT = 5000;
 const MAX_IN_FLIGHT = 2;
 const RETRYABLE = new Set(['40P01', '40001']);
+const NO_METRICS: ReadonlySet<string> = new Set();
 
 /**
  * Group commit. Requests that arrive while a commit is in flight wait in a queue and go
@@ -143,7 +146,9 @@ export class IngestBatcher implements OnApplicationShutdown {
   }
 
   private async store(qr: QueryRunner, jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
-    const costCenters = await this.activeCostCenters(qr, [...new Set(jobs.map((j) => j.tenantId))]);
+    const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
+    const costCenters = await this.activeCostCenters(qr, tenantIds);
+    const quotaMetrics = await this.metricsWithQuotas(qr, tenantIds);
     const outcomes: Array<IngestOutcome | ProblemError> = [];
     // First occurrence of a (tenant, eventId) in this transaction is the one stored.
     const firstOwner = new Map<string, { job: number; index: number }>();
@@ -161,7 +166,7 @@ export class IngestBatcher implements OnApplicationShutdown {
         outcomes.push(new ProblemError('UNKNOWN_COST_CENTER', unknown.map((u) => `${u.path}: ${u.message}`).join('; '), { errors: unknown }));
         return;
       }
-      outcomes.push({ stored: job.events.map(() => false), costCenterIds: ids });
+      outcomes.push({ stored: job.events.map(() => false), costCenterIds: ids, metricsWithQuotas: quotaMetrics.get(job.tenantId) ?? NO_METRICS });
       job.events.forEach((event, index) => {
         const key = eventKey(job.tenantId, event.eventId);
         if (firstOwner.has(key)) return;
@@ -182,6 +187,13 @@ export class IngestBatcher implements OnApplicationShutdown {
       if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
     }
     return outcomes;
+  }
+
+  private async metricsWithQuotas(qr: QueryRunner, tenantIds: string[]): Promise<Map<string, Set<string>>> {
+    const rows: Array<{ tenant_id: string; metric: string }> = await qr.query('SELECT DISTINCT tenant_id, metric FROM quotas WHERE tenant_id = ANY($1)', [tenantIds]);
+    const byTenant = new Map<string, Set<string>>();
+    for (const r of rows) byTenant.set(r.tenant_id, (byTenant.get(r.tenant_id) ?? new Set()).add(r.metric));
+    return byTenant;
   }
 
   private async activeCostCenters(qr: QueryRunner, tenantIds: string[]): Promise<Map<string, Array<{ id: string; rules: CostCenterRule[] }>>> {
