@@ -82,7 +82,8 @@ export class UsageMetering1764200000000 implements MigrationInterface {
         latest_value numeric NOT NULL,
         PRIMARY KEY (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key)
       )`);
-    // Distinct property values of unique_count metrics per bucket (every resource together).
+    // Distinct property values of unique_count metrics per bucket, in the same two families as
+    // the rollups: resource_key '*' (every resource; hour, day, month) and per resource (hour, day).
     await q.query(`
       CREATE TABLE usage_unique_values (
         tenant_id text NOT NULL,
@@ -90,8 +91,9 @@ export class UsageMetering1764200000000 implements MigrationInterface {
         granularity "char" NOT NULL,
         bucket_start timestamptz NOT NULL,
         cost_center_key text NOT NULL,
+        resource_key text NOT NULL,
         value text NOT NULL,
-        PRIMARY KEY (tenant_id, metric, granularity, bucket_start, cost_center_key, value)
+        PRIMARY KEY (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
       )`);
   }
 

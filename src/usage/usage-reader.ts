@@ -141,19 +141,16 @@ export class UsageReader {
       const raw = (from: Date, to: Date) =>
         `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, properties->>${(prop ??= p(m.property))}::text AS value
          FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(from)} AND ts < ${p(to)}${rawCcFilter()}`;
-      if (q.groupBy === 'resource') {
-        // Distinct values are not kept per resource: count them from the events of the window.
-        parts.push(raw(q.from, q.to));
-        continue;
-      }
-      const [gcc, , gday] = GROUP_SQL[q.groupBy].rollup;
+      const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
+      const resourceFilter = q.groupBy === 'resource' ? `resource_key <> '${ALL_RESOURCES}'` : `resource_key = '${ALL_RESOURCES}'`;
       const ccFilter = () => (q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}::text`);
       for (const s of segments) {
         parts.push(
           s.kind === 'raw'
             ? raw(s.from, s.to)
-            : `SELECT metric, ${gcc} AS grp_cc, NULL AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
-               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}${ccFilter()}`,
+            : `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
+               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}
+                 AND ${resourceFilter}${ccFilter()}`,
         );
       }
     }

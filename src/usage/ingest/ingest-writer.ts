@@ -30,8 +30,8 @@ const UPSERT_ROLLUPS = `
     latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END`;
 
 const INSERT_UNIQUES = `
-  INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, value)
-  SELECT t, m, g::"char", b, c, v FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]) AS u(t, m, g, b, c, v)
+  INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
+  SELECT t, m, g::"char", b, c, k, v FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[]) AS u(t, m, g, b, c, k, v)
   ON CONFLICT DO NOTHING`;
 
 function column<T, R>(rows: readonly T[], pick: (row: T) => R): R[] {
@@ -108,6 +108,7 @@ async function insertUniques(qr: QueryRunner, rows: UniqueRow[]): Promise<void> 
     column(rows, (r) => r.granularity),
     column(rows, (r) => r.bucketStart.toISOString()),
     column(rows, (r) => r.costCenterKey),
+    column(rows, (r) => r.resourceKey),
     column(rows, (r) => r.value),
   ]);
 }

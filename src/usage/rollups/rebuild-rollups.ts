@@ -27,12 +27,12 @@ export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promis
   await db.query('DELETE FROM usage_unique_values WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query(rollupInsert("'*'", "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day')"), [tenantIds]);
-  await db.query(
-    `INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, value)
-     SELECT DISTINCT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), e.properties->>m.property
-     FROM usage_events e JOIN metrics m ON m.key = e.metric AND m.aggregation = 'unique_count'
-       CROSS JOIN (VALUES ('h', 'hour'), ('d', 'day'), ('m', 'month')) AS g(g, unit)
-     WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL`,
-    [tenantIds],
-  );
+  const uniques = (resourceExpr: string, granularities: string) => `
+    INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
+    SELECT DISTINCT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), ${resourceExpr}, e.properties->>m.property
+    FROM usage_events e JOIN metrics m ON m.key = e.metric AND m.aggregation = 'unique_count'
+      CROSS JOIN (VALUES ${granularities}) AS g(g, unit)
+    WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL`;
+  await db.query(uniques("'*'", "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
+  await db.query(uniques(RESOURCE_KEY.replace(/resource_/g, 'e.resource_'), "('h', 'hour'), ('d', 'day')"), [tenantIds]);
 }

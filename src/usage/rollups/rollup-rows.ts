@@ -39,6 +39,7 @@ export interface UniqueRow {
   granularity: Granularity;
   bucketStart: Date;
   costCenterKey: string;
+  resourceKey: string;
   value: string;
 }
 
@@ -108,17 +109,20 @@ export function rollupRows(events: readonly StoredEvent[]): RollupRow[] {
   return [...rows.entries()].map(([key, row]) => ({ key, row })).sort(compareRows).map((r) => r.row);
 }
 
-/** Distinct (bucket, value) rows for unique_count metrics, sorted by key. */
+/** Distinct (bucket, value) rows for unique_count metrics, in both families, sorted by key. */
 export function uniqueRows(events: readonly StoredEvent[]): UniqueRow[] {
   const rows = new Map<string, UniqueRow>();
+  const add = (e: StoredEvent, g: Granularity, bucketStart: Date, resource: string) => {
+    const costCenterKey = e.costCenterId ?? '';
+    const key = [e.tenantId, e.metric, g, bucketStart.toISOString(), costCenterKey, resource, e.uniqueValue].join('\u0000');
+    if (!rows.has(key)) rows.set(key, { tenantId: e.tenantId, metric: e.metric, granularity: g, bucketStart, costCenterKey, resourceKey: resource, value: e.uniqueValue! });
+  };
   for (const e of events) {
     if (e.uniqueValue === null) continue;
     const buckets = bucketStarts(e.timestamp);
-    for (const g of GRANULARITIES) {
-      const costCenterKey = e.costCenterId ?? '';
-      const key = [e.tenantId, e.metric, g, buckets[g].toISOString(), costCenterKey, e.uniqueValue].join('\u0000');
-      if (!rows.has(key)) rows.set(key, { tenantId: e.tenantId, metric: e.metric, granularity: g, bucketStart: buckets[g], costCenterKey, value: e.uniqueValue });
-    }
+    for (const g of GRANULARITIES) add(e, g, buckets[g], ALL_RESOURCES);
+    const resource = resourceKey(e.resourceType, e.resourceId);
+    for (const g of RESOURCE_GRANULARITIES) add(e, g, buckets[g], resource);
   }
   return [...rows.entries()].map(([key, row]) => ({ key, row })).sort(compareRows).map((r) => r.row);
 }
