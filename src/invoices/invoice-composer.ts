@@ -46,8 +46,10 @@ export class InvoiceComposer {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async usageFor(tenantId: string, from: Date, to: Date): Promise<Map<string, Dec>> {
-    const rows = await this.usage.aggregate({ tenantId, from, to, groupBy: 'metric' });
+  /** Each metric's aggregation over [from, to); only the given metrics (the plan's charges) when listed. */
+  async usageFor(tenantId: string, from: Date, to: Date, metrics?: string[]): Promise<Map<string, Dec>> {
+    if (metrics && metrics.length === 0) return new Map();
+    const rows = await this.usage.aggregate({ tenantId, from, to, groupBy: 'metric', metrics });
     return new Map(rows.map((r) => [r.metric, r.value]));
   }
 
@@ -64,7 +66,7 @@ export class InvoiceComposer {
       trial,
       basePlan,
       usagePlan,
-      usage: await this.usageFor(s.tenantId, period.start, period.end),
+      usage: trial ? new Map() : await this.usageFor(s.tenantId, period.start, period.end, usagePlan.charges.map((c) => c.metric)),
       metric: (k) => this.catalog.metric(k),
       pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
       pendingLines: (await this.subscriptions.pendingLines(s.id)).map((l) => ({
@@ -109,7 +111,7 @@ export class InvoiceComposer {
     for (const p of periods) {
       const rows = billed.filter((b) => b.periodStart.getTime() === p.periodStart.getTime());
       if (rows.length === 0) continue;
-      const now = await this.usageFor(s.tenantId, p.periodStart, p.periodEnd);
+      const now = await this.usageFor(s.tenantId, p.periodStart, p.periodEnd, rows.map((r) => r.metric));
       for (const b of rows) {
         const quantity = now.get(b.metric) ?? new Dec(0);
         if (quantity.eq(b.quantity)) continue;

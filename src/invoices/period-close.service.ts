@@ -28,7 +28,7 @@ type Step = 'done' | 'busy' | 'resumed' | { invoiced: boolean; canceled: boolean
 
 const BATCH = 200;
 /** Subscriptions closed side by side; each holds one pooled connection. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 const JOB_NAME = 'period-close';
 
 /**
