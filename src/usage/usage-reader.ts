@@ -3,7 +3,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import { Transactions } from '../common/database/transactions';
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
-import { ALL_RESOURCES, splitResourceKey } from './rollups/rollup-rows';
+import { ALL_RESOURCES, splitResourceKey } from './rollups/resource-key';
 import { Granularity, Segment, windowSegments } from './rollups/window-segments';
 
 export type GroupBy = 'metric' | 'resource' | 'costCenter' | 'day';

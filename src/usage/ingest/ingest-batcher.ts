@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, QueryRunner } from 'typeorm';
 import { CatalogService } from '../../catalog/catalog.service';
 import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';
+import { PgPool } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
 import type { UsageEvent } from '../usage-event.schema';
 import { EventToStore, eventKey, storeEvents } from './ingest-writer';
@@ -54,7 +54,7 @@ export class IngestBatcher implements OnApplicationShutdown {
   private readonly eventsStored: Counter;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly pg: PgPool,
     private readonly catalog: CatalogService,
     metrics: Metrics,
   ) {
@@ -125,30 +125,19 @@ export class IngestBatcher implements OnApplicationShutdown {
     }
   }
 
+  /** One round trip reads what attribution needs; one atomic statement stores the lot. */
   private async runTransaction(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
-    const qr = this.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.startTransaction();
-      const outcomes = await this.store(qr, jobs);
-      await qr.commitTransaction();
-      const stored = outcomes.reduce((n, o) => (o instanceof Error ? n : n + o.stored.filter(Boolean).length), 0);
-      this.commits.inc();
-      this.commitSize.observe(jobs.reduce((n, j) => n + j.events.length, 0));
-      this.eventsStored.inc(stored);
-      return outcomes;
-    } catch (err) {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      throw err;
-    } finally {
-      await qr.release();
-    }
+    const outcomes = await this.store(jobs);
+    const stored = outcomes.reduce((n, o) => (o instanceof Error ? n : n + o.stored.filter(Boolean).length), 0);
+    this.commits.inc();
+    this.commitSize.observe(jobs.reduce((n, j) => n + j.events.length, 0));
+    this.eventsStored.inc(stored);
+    return outcomes;
   }
 
-  private async store(qr: QueryRunner, jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
+  private async store(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
-    const costCenters = await this.activeCostCenters(qr, tenantIds);
-    const quotaMetrics = await this.metricsWithQuotas(qr, tenantIds);
+    const { costCenters, quotaMetrics } = await this.tenantContext(tenantIds);
     const outcomes: Array<IngestOutcome | ProblemError> = [];
     // First occurrence of a (tenant, eventId) in this transaction is the one stored.
     const firstOwner = new Map<string, { job: number; index: number }>();
@@ -182,31 +171,34 @@ export class IngestBatcher implements OnApplicationShutdown {
       const kb = eventKey(b.tenantId, b.event.eventId);
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
-    const fresh = await storeEvents(qr, toStore);
+    const fresh = await storeEvents({ query: (sql, params) => this.pg.prepared('ingest_store_events', sql, params) }, toStore);
     for (const [key, owner] of firstOwner) {
       if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
     }
     return outcomes;
   }
 
-  private async metricsWithQuotas(qr: QueryRunner, tenantIds: string[]): Promise<Map<string, Set<string>>> {
-    const rows: Array<{ tenant_id: string; metric: string }> = await qr.query('SELECT DISTINCT tenant_id, metric FROM quotas WHERE tenant_id = ANY($1)', [tenantIds]);
-    const byTenant = new Map<string, Set<string>>();
-    for (const r of rows) byTenant.set(r.tenant_id, (byTenant.get(r.tenant_id) ?? new Set()).add(r.metric));
-    return byTenant;
-  }
-
-  private async activeCostCenters(qr: QueryRunner, tenantIds: string[]): Promise<Map<string, Array<{ id: string; rules: CostCenterRule[] }>>> {
-    const rows: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> = await qr.query(
-      'SELECT id, tenant_id, rules FROM cost_centers WHERE tenant_id = ANY($1) AND archived_at IS NULL ORDER BY created_at, id',
+  /** The tenants' live cost centers (oldest first, for rule attribution) and the metrics they have quotas on, in one round trip. */
+  private async tenantContext(tenantIds: string[]): Promise<{
+    costCenters: Map<string, Array<{ id: string; rules: CostCenterRule[] }>>;
+    quotaMetrics: Map<string, Set<string>>;
+  }> {
+    const [row] = await this.pg.prepared<{ centers: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> | null; quotas: Array<{ tenant_id: string; metric: string }> | null }>(
+      'ingest_tenant_context',
+      `SELECT
+         (SELECT json_agg(json_build_object('id', id, 'tenant_id', tenant_id, 'rules', rules) ORDER BY created_at, id)
+            FROM cost_centers WHERE tenant_id = ANY($1) AND archived_at IS NULL) AS centers,
+         (SELECT json_agg(DISTINCT jsonb_build_object('tenant_id', tenant_id, 'metric', metric)) FROM quotas WHERE tenant_id = ANY($1)) AS quotas`,
       [tenantIds],
     );
-    const byTenant = new Map<string, Array<{ id: string; rules: CostCenterRule[] }>>();
-    for (const r of rows) {
-      const list = byTenant.get(r.tenant_id) ?? [];
-      list.push({ id: r.id, rules: r.rules });
-      byTenant.set(r.tenant_id, list);
+    const costCenters = new Map<string, Array<{ id: string; rules: CostCenterRule[] }>>();
+    for (const c of row.centers ?? []) {
+      const list = costCenters.get(c.tenant_id) ?? [];
+      list.push({ id: c.id, rules: c.rules });
+      costCenters.set(c.tenant_id, list);
     }
-    return byTenant;
+    const quotaMetrics = new Map<string, Set<string>>();
+    for (const q of row.quotas ?? []) quotaMetrics.set(q.tenant_id, (quotaMetrics.get(q.tenant_id) ?? new Set()).add(q.metric));
+    return { costCenters, quotaMetrics };
   }
 }

@@ -1,6 +1,4 @@
-import type { QueryRunner } from 'typeorm';
 import type { UsageEvent } from '../usage-event.schema';
-import { RollupRow, StoredEvent, UniqueRow, rollupRows, uniqueRows } from '../rollups/rollup-rows';
 
 /** An event bound for the table: its tenant, its attributed cost center and its unique value. */
 export interface EventToStore {
@@ -10,105 +8,77 @@ export interface EventToStore {
   uniqueValue: string | null;
 }
 
-const INSERT_EVENTS = `
-  INSERT INTO usage_events (tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::jsonb[])
-  ON CONFLICT (tenant_id, event_id) DO NOTHING
-  RETURNING tenant_id, event_id, seq`;
-
-const UPSERT_ROLLUPS = `
-  INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
-  SELECT t, m, g::"char", b, c, k, s, n, x, lt, ls, lv
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::numeric[], $8::bigint[], $9::numeric[], $10::timestamptz[], $11::bigint[], $12::numeric[])
-    AS u(t, m, g, b, c, k, s, n, x, lt, ls, lv)
-  ON CONFLICT (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key) DO UPDATE SET
-    sum = r.sum + EXCLUDED.sum,
-    count = r.count + EXCLUDED.count,
-    max = GREATEST(r.max, EXCLUDED.max),
-    latest_ts = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_ts ELSE r.latest_ts END,
-    latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
-    latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END`;
-
-const INSERT_UNIQUES = `
-  INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
-  SELECT t, m, g::"char", b, c, k, v FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[]) AS u(t, m, g, b, c, k, v)
-  ON CONFLICT DO NOTHING`;
-
-function column<T, R>(rows: readonly T[], pick: (row: T) => R): R[] {
-  return rows.map(pick);
+export interface Queryable {
+  query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>>;
 }
 
 /**
- * Stores events (already deduplicated and sorted by tenant and event id) and folds the new
- * ones into the rollups, inside the caller's transaction. Returns the keys that were new.
+ * One statement stores the events and folds the new ones into the rollups: PostgreSQL runs it
+ * atomically (all or nothing, one commit, one disk flush) and in one round trip. Rollup rows
+ * are grouped per key first (a key is written once per statement) and written in key order,
+ * so concurrent writers wait for each other instead of deadlocking. Families as in the
+ * migration: resource_key '*' for hour, day and month; one resource for hour and day.
  */
-export async function storeEvents(qr: QueryRunner, items: readonly EventToStore[]): Promise<Map<string, bigint>> {
-  const inserted: Array<{ tenant_id: string; event_id: string; seq: string }> = await qr.query(INSERT_EVENTS, [
-    column(items, (i) => i.tenantId),
-    column(items, (i) => i.event.eventId),
-    column(items, (i) => i.event.metric),
-    column(items, (i) => i.event.quantity.toFixed()),
-    column(items, (i) => i.event.timestamp.toISOString()),
-    column(items, (i) => i.event.resourceType),
-    column(items, (i) => i.event.resourceId),
-    column(items, (i) => i.costCenterId),
-    column(items, (i) => (i.event.properties === null ? null : JSON.stringify(i.event.properties))),
-  ]);
-  const fresh = new Map<string, bigint>();
-  for (const r of inserted) fresh.set(eventKey(r.tenant_id, r.event_id), BigInt(r.seq));
-  if (fresh.size === 0) return fresh;
-
-  const stored: StoredEvent[] = [];
-  for (const i of items) {
-    const seq = fresh.get(eventKey(i.tenantId, i.event.eventId));
-    if (seq === undefined) continue;
-    stored.push({
-      tenantId: i.tenantId,
-      metric: i.event.metric,
-      quantity: i.event.quantity,
-      timestamp: i.event.timestamp,
-      seq,
-      costCenterId: i.costCenterId,
-      resourceType: i.event.resourceType,
-      resourceId: i.event.resourceId,
-      uniqueValue: i.uniqueValue,
-    });
-  }
-  await upsertRollups(qr, rollupRows(stored));
-  const uniques = uniqueRows(stored);
-  if (uniques.length > 0) await insertUniques(qr, uniques);
-  return fresh;
-}
+export const STORE_EVENTS_SQL = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::jsonb[], $10::text[])
+      AS u(tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties, unique_value)
+  ),
+  ins AS (
+    INSERT INTO usage_events (tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties)
+    SELECT tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties FROM input
+    ON CONFLICT (tenant_id, event_id) DO NOTHING
+    RETURNING tenant_id, event_id, seq, metric, quantity, ts, resource_type, resource_id, cost_center_id
+  ),
+  keyed AS (
+    SELECT ins.tenant_id, ins.metric, ins.quantity, ins.ts, ins.seq, i.unique_value, g.g, date_trunc(g.unit, ins.ts, 'UTC') AS bucket,
+      coalesce(ins.cost_center_id::text, '') AS cc,
+      CASE WHEN NOT g.per_resource THEN '*' WHEN ins.resource_type IS NULL THEN '' ELSE ins.resource_type || '/' || ins.resource_id END AS rk
+    FROM ins JOIN input i USING (tenant_id, event_id)
+      CROSS JOIN (VALUES ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
+  ),
+  rollups AS (
+    INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
+    SELECT tenant_id, metric, g::"char", bucket, cc, rk, sum(quantity), count(*), max(quantity),
+      (array_agg(ts ORDER BY ts DESC, seq DESC))[1], (array_agg(seq ORDER BY ts DESC, seq DESC))[1], (array_agg(quantity ORDER BY ts DESC, seq DESC))[1]
+    FROM keyed GROUP BY tenant_id, metric, g, bucket, cc, rk
+    ORDER BY tenant_id, metric, g, bucket, cc, rk
+    ON CONFLICT (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key) DO UPDATE SET
+      sum = r.sum + EXCLUDED.sum,
+      count = r.count + EXCLUDED.count,
+      max = GREATEST(r.max, EXCLUDED.max),
+      latest_ts = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_ts ELSE r.latest_ts END,
+      latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
+      latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END
+  ),
+  uniques AS (
+    INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
+    SELECT DISTINCT tenant_id, metric, g::"char", bucket, cc, rk, unique_value FROM keyed WHERE unique_value IS NOT NULL
+    ORDER BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT DO NOTHING
+  )
+  SELECT tenant_id, event_id FROM ins`;
 
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}\u0000${eventId}`;
 }
 
-async function upsertRollups(qr: QueryRunner, rows: RollupRow[]): Promise<void> {
-  await qr.query(UPSERT_ROLLUPS, [
-    column(rows, (r) => r.tenantId),
-    column(rows, (r) => r.metric),
-    column(rows, (r) => r.granularity),
-    column(rows, (r) => r.bucketStart.toISOString()),
-    column(rows, (r) => r.costCenterKey),
-    column(rows, (r) => r.resourceKey),
-    column(rows, (r) => r.sum.toFixed()),
-    column(rows, (r) => r.count),
-    column(rows, (r) => r.max.toFixed()),
-    column(rows, (r) => r.latestTs.toISOString()),
-    column(rows, (r) => r.latestSeq.toString()),
-    column(rows, (r) => r.latestValue.toFixed()),
+/**
+ * Stores events (already deduplicated, sorted by tenant and event id) with their rollups in one
+ * atomic statement. Returns the keys that were new (the others were already recorded).
+ */
+export async function storeEvents(db: Queryable, items: readonly EventToStore[]): Promise<Set<string>> {
+  const rows = await db.query(STORE_EVENTS_SQL, [
+    items.map((i) => i.tenantId),
+    items.map((i) => i.event.eventId),
+    items.map((i) => i.event.metric),
+    items.map((i) => i.event.quantity.toFixed()),
+    items.map((i) => i.event.timestamp.toISOString()),
+    items.map((i) => i.event.resourceType),
+    items.map((i) => i.event.resourceId),
+    items.map((i) => i.costCenterId),
+    items.map((i) => (i.event.properties === null ? null : JSON.stringify(i.event.properties))),
+    items.map((i) => i.uniqueValue),
   ]);
-}
-
-async function insertUniques(qr: QueryRunner, rows: UniqueRow[]): Promise<void> {
-  await qr.query(INSERT_UNIQUES, [
-    column(rows, (r) => r.tenantId),
-    column(rows, (r) => r.metric),
-    column(rows, (r) => r.granularity),
-    column(rows, (r) => r.bucketStart.toISOString()),
-    column(rows, (r) => r.costCenterKey),
-    column(rows, (r) => r.resourceKey),
-    column(rows, (r) => r.value),
-  ]);
+  return new Set(rows.map((r) => eventKey(r.tenant_id, r.event_id)));
 }

@@ -55,8 +55,3 @@ export function windowSegments(from: Date, to: Date, coarsest: Granularity = 'm'
   };
   return split(from, to, allowed);
 }
-
-/** The start of every bucket of granularity g that an instant falls in. */
-export function bucketStarts(t: Date): Record<Granularity, Date> {
-  return { m: floorTo(t, 'm'), d: floorTo(t, 'd'), h: floorTo(t, 'h') };
-}
