@@ -58,6 +58,9 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, imports), adapter, {
     logger: new PinoNestLogger(pino),
     bufferLogs: false,
+    // Keeps each JSON body's bytes as request.rawBody (same parser otherwise): the Stripe webhook
+    // signature is computed over the raw bytes, not over re-serialized JSON.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   app.get(Metrics).instrument(fastify);

@@ -11,6 +11,8 @@ import { UsageModule } from './usage/usage.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { InvoicesModule } from './invoices/invoices.module';
 import { BillingModule } from './billing/billing.module';
+import { StripeModule } from './stripe/stripe.module';
+import { RealtimeCostModule } from './realtime-cost/realtime-cost.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
@@ -50,6 +52,8 @@ export class AppModule {
         SubscriptionsModule,
         InvoicesModule,
         BillingModule,
+        StripeModule,
+        RealtimeCostModule,
         ...extra,
       ],
       providers: [

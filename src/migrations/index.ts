@@ -2,6 +2,8 @@ import { Foundation1764100000000 } from './1764100000000-foundation';
 import { UsageMetering1764200000000 } from './1764200000000-usage-metering';
 import { Subscriptions1764300000000 } from './1764300000000-subscriptions';
 import { Invoices1764400000000 } from './1764400000000-invoices';
+import { Stripe1764500000000 } from './1764500000000-stripe';
+import { RealtimeCost1764600000000 } from './1764600000000-realtime-cost';
 
 /** Every migration, in order; listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [Foundation1764100000000, UsageMetering1764200000000, Subscriptions1764300000000, Invoices1764400000000];
+export const MIGRATIONS = [Foundation1764100000000, UsageMetering1764200000000, Subscriptions1764300000000, Invoices1764400000000, Stripe1764500000000, RealtimeCost1764600000000];
