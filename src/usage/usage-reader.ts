@@ -102,6 +102,8 @@ export class UsageReader {
 
   private async readRollups(q: UsageQuery, metrics: string[], segments: Segment[]): Promise<Row[]> {
     const params: unknown[] = [q.tenantId, metrics];
+    // Sorting rows to find the latest value is the costly part: only `latest` metrics need it.
+    const latestMetrics = metrics.filter((m) => this.catalog.metric(m)?.aggregation === 'latest');
     const p = (v: unknown) => `$${params.push(v)}`;
     const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
     const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
@@ -120,7 +122,7 @@ export class UsageReader {
     );
     const sql = `
       SELECT metric, grp_cc, grp_res, grp_day, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max,
-        ((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1])::text AS latest
+        ((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC) FILTER (WHERE metric = ANY(${p(latestMetrics)})))[1])::text AS latest
       FROM (${parts.join('\n UNION ALL \n')}) parts
       GROUP BY metric, grp_cc, grp_res, grp_day
       ORDER BY metric, grp_day NULLS FIRST, grp_cc NULLS FIRST, grp_res NULLS FIRST`;
