@@ -61,22 +61,6 @@ export interface SubscriptionRow {
   plan_currency: string;
 }
 
-export interface SubscriptionSummary {
-  id: string;
-  tenantId: string;
-  planId: string;
-  status: SubscriptionStatus;
-  discount: Discount | null;
-}
-
-/**
- * The subscription as coupon answers show it. Kept to one function so that it can become the
- * subscriptions domain's own response mapping once that lands.
- */
-export function toSubscriptionSummary(row: SubscriptionRow): SubscriptionSummary {
-  return { id: row.id, tenantId: row.tenant_id, planId: row.plan_id, status: row.status, discount: row.discount };
-}
-
 const SELECTED = `id, code, name, percent_off::text AS percent_off, amount_off_cents, currency, duration, duration_in_periods,
   max_redemptions, times_redeemed, redeem_by, applies_to_plans, active, created_at, updated_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;

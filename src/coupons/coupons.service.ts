@@ -9,9 +9,10 @@ import { Discount, makeDiscount } from '../subscriptions/domain/discount';
 import type { CouponRedeemer } from '../subscriptions/subscriptions.service';
 import { Coupon, TargetPlan, appliesToPlan, couponTermsProblems, ineligibility, isExhausted, isExpired, parseInstant } from './coupon-rules';
 import { CouponProblems } from './coupons.errors';
-import { CouponsRepository, RedemptionRow, toSubscriptionSummary } from './coupons.repository';
+import { CouponsRepository, RedemptionRow } from './coupons.repository';
 import type { CreateCouponDto, RedeemCouponDto, ValidateCouponDto } from './dto/coupon-input.dto';
 import type { CouponDto, CouponValidationDto, RedemptionDto, RedemptionResultDto } from './dto/coupon.dto';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -68,6 +69,7 @@ export class CouponsService implements CouponRedeemer {
     private readonly repository: CouponsRepository,
     private readonly catalog: CatalogService,
     private readonly transactions: Transactions,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   async create(input: CreateCouponDto, now = new Date()): Promise<CouponDto> {
@@ -166,8 +168,8 @@ export class CouponsService implements CouponRedeemer {
         { subscriptionId: subscription.id, plan: { id: subscription.plan_id, currency: subscription.plan_currency } },
         now,
       );
-      const after = await this.repository.setSubscriptionDiscount(input.tenantId, subscription.id, claimed.discount);
-      return { redemption: claimed.redemption, subscription: toSubscriptionSummary(after), replacedDiscount: subscription.discount };
+      await this.repository.setSubscriptionDiscount(input.tenantId, subscription.id, claimed.discount);
+      return { redemption: claimed.redemption, subscription: await this.subscriptions.live(input.tenantId), replacedDiscount: subscription.discount };
     });
   }
 

@@ -324,16 +324,6 @@ export class SubscriptionsService {
     return this.subscriptions.update(s.id, { status: nextStatus('resume', s.status), pausedAt: null, resumesAt: null });
   }
 
-  /** Resumes a paused subscription whose resumesAt has passed (period close calls it), at that instant. */
-  async resumeIfDue(subscriptionId: string, now = new Date()): Promise<boolean> {
-    return this.tx.run(async () => {
-      const s = await this.subscriptions.findById(null, subscriptionId, true);
-      if (!s || s.status !== 'paused' || !s.resumesAt || s.resumesAt.getTime() > now.getTime()) return false;
-      await this.resumeLocked(s, s.resumesAt);
-      return true;
-    });
-  }
-
   async applyDiscount(principal: Principal, id: string, dto: ApplyDiscountDto, now = new Date()): Promise<DiscountResultDto> {
     const adHoc = dto.percentOff !== undefined || dto.amountOffCents !== undefined || dto.duration !== undefined;
     if (dto.couponCode !== undefined && adHoc) throw new ValidationFailed([{ path: 'couponCode', message: 'give a couponCode or ad-hoc terms, not both' }]);

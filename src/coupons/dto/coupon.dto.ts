@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { STATUSES, SubscriptionStatus } from '../../subscriptions/domain/subscription-state';
 import { DURATIONS, INELIGIBILITY_REASONS, IneligibilityReason } from '../coupon-rules';
+import { DiscountDto, SubscriptionDto } from '../../subscriptions/dto/subscription.dto';
 
 export class CouponDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -42,28 +42,6 @@ export class CouponValidationDto {
 }
 
 /** A subscription's discount, as stored on the subscription (one at a time). */
-export class AppliedDiscountDto {
-  @ApiProperty({ enum: ['coupon', 'ad_hoc'] }) source: string;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true }) couponId: string | null;
-  @ApiProperty({ type: String, nullable: true, example: 'SAVE10' }) couponCode: string | null;
-  @ApiProperty({ type: String, nullable: true, example: '10' }) percentOff: string | null;
-  @ApiProperty({ type: 'integer', nullable: true }) amountOffCents: number | null;
-  @ApiProperty({ type: String, nullable: true }) currency: string | null;
-  @ApiProperty({ enum: DURATIONS }) duration: string;
-  @ApiProperty({ type: 'integer', nullable: true }) durationInPeriods: number | null;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Finalized invoices it still applies to; null for forever' }) periodsRemaining: number | null;
-  @ApiProperty({ type: String, format: 'date-time' }) appliedAt: string;
-}
-
-/** The subscription a coupon was applied to (its main fields). */
-export class CouponSubscriptionDto {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ example: 't1' }) tenantId: string;
-  @ApiProperty({ example: 'team-monthly' }) planId: string;
-  @ApiProperty({ enum: STATUSES }) status: SubscriptionStatus;
-  @ApiProperty({ type: AppliedDiscountDto, nullable: true }) discount: AppliedDiscountDto | null;
-}
-
 export class RedemptionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) couponId: string;
@@ -74,7 +52,7 @@ export class RedemptionDto {
 
 export class RedemptionResultDto {
   @ApiProperty({ type: RedemptionDto }) redemption: RedemptionDto;
-  @ApiProperty({ type: CouponSubscriptionDto, description: 'The live subscription after: its discount is the coupon’s' }) subscription: CouponSubscriptionDto;
-  @ApiProperty({ type: AppliedDiscountDto, nullable: true, description: 'The discount the coupon replaced (one at a time), or null' })
-  replacedDiscount: AppliedDiscountDto | null;
+  @ApiProperty({ type: SubscriptionDto, description: 'The live subscription after: its discount is the coupon’s' }) subscription: SubscriptionDto;
+  @ApiProperty({ type: DiscountDto, nullable: true, description: 'The discount the coupon replaced (one at a time), or null' })
+  replacedDiscount: DiscountDto | null;
 }
