@@ -1,13 +1,10 @@
-import { Client } from 'pg';
-import { TestApp, bootApp } from '../support/app';
-import { connect, count } from '../support/db-client';
-import { API, HttpResult, expectProblem, httpClient } from '../support/http';
+import { count } from '../support/db-client';
+import { API, HttpResult, expectProblem } from '../support/http';
 import { platformAdmin, serviceToken, tenantAdmin, tenantViewer } from '../support/tokens';
+import { useApp } from '../support/suite';
 
 describe('coupons', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { request, db } = useApp();
   let seq = 0;
 
   /** A code no other test uses. */
@@ -43,15 +40,6 @@ describe('coupons', () => {
   const discountOf = async (subscriptionId: string) => (await db.query('SELECT discount FROM subscriptions WHERE id = $1', [subscriptionId])).rows[0].discount;
   const timesRedeemed = async (id: string) => count(db, 'SELECT times_redeemed FROM coupons WHERE id = $1', [id]);
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   describe('POST /coupons', () => {
     it('creates a percent-off coupon (201) with every optional field null', async () => {

@@ -1,17 +1,15 @@
-import { Client } from 'pg';
 import { PeriodCloseService } from '../../src/invoices/period-close.service';
-import { TestApp, bootApp } from '../support/app';
 import { connect, count } from '../support/db-client';
 import { readPdfText } from '../support/pdf-text';
 import { API, expectProblem, httpClient } from '../support/http';
 import { platformAdmin, serviceToken, tenantAdmin, tenantViewer } from '../support/tokens';
+import { useApp } from '../support/suite';
+import { bootApp } from '../support/app';
 
 const DAY = 86_400_000;
 
 describe('invoices, billing and period close', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { app, request, db } = useApp();
   const subscribe = async (tenant: string, body: object) => {
     const res = await request('POST', `${API}/tenants/${tenant}/subscriptions`, { token: tenantAdmin(tenant), body });
     expect(res.status).toBe(201);
@@ -20,17 +18,8 @@ describe('invoices, billing and period close', () => {
   const usage = (tenant: string, events: object[]) => request('POST', `${API}/tenants/${tenant}/usage/batch`, { token: serviceToken(), body: { events } });
   const generate = (tenant: string, body: object = {}) => request('POST', `${API}/tenants/${tenant}/invoices`, { token: tenantAdmin(tenant), body });
   const finalize = (tenant: string, id: string) => request('POST', `${API}/invoices/${id}/finalize`, { token: tenantAdmin(tenant), body: {} });
-  const closePeriods = () => t.app.get(PeriodCloseService).run(new Date());
+  const closePeriods = () => app().app.get(PeriodCloseService).run(new Date());
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   describe('generate, finalize, void', () => {
     let draft: any;
@@ -83,7 +72,7 @@ describe('invoices, billing and period close', () => {
     });
 
     it('serves a real PDF with the number and the total', async () => {
-      const res = await fetch(`${t.baseUrl}${API}/invoices/${draft.id}/pdf`, { headers: { authorization: `Bearer ${tenantViewer('i1')}` } });
+      const res = await fetch(`${app().baseUrl}${API}/invoices/${draft.id}/pdf`, { headers: { authorization: `Bearer ${tenantViewer('i1')}` } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/pdf');
       const bytes = Buffer.from(await res.arrayBuffer());

@@ -1,26 +1,14 @@
-import { Client } from 'pg';
-import { TestApp, bootApp } from '../support/app';
-import { connect, count } from '../support/db-client';
-import { API, expectProblem, httpClient } from '../support/http';
+import { count } from '../support/db-client';
+import { API, expectProblem } from '../support/http';
 import { platformAdmin, serviceToken, tenantAdmin, tenantViewer } from '../support/tokens';
+import { useApp } from '../support/suite';
 
 describe('quotas', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { request, db } = useApp();
   const create = (body: object, token = tenantAdmin('q1')) => request('POST', `${API}/quotas`, { token, body });
   const check = (tenant: string, query: string, token = serviceToken()) => request('GET', `${API}/quotas/tenants/${tenant}/check?${query}`, { token });
   const record = (tenant: string, body: object) => request('POST', `${API}/tenants/${tenant}/usage`, { token: serviceToken(), body });
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   describe('POST /quotas', () => {
     it('creates a quota (201) with decimal strings and nulls', async () => {

@@ -1,28 +1,16 @@
-import { Client } from 'pg';
 import { Dec } from '../../src/common/money/decimal';
-import { TestApp, bootApp } from '../support/app';
-import { connect, count } from '../support/db-client';
-import { API, expectProblem, httpClient } from '../support/http';
+import { count } from '../support/db-client';
+import { API, expectProblem } from '../support/http';
 import { platformAdmin, tenantAdmin, tenantViewer } from '../support/tokens';
+import { useApp } from '../support/suite';
 
 describe('subscriptions', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { request, db } = useApp();
   const create = (tenant: string, body: object, headers: Record<string, string> = {}) =>
     request('POST', `${API}/tenants/${tenant}/subscriptions`, { token: tenantAdmin(tenant), body, headers });
   const act = (tenant: string, id: string, action: string, body: object = {}) =>
     request('POST', `${API}/subscriptions/${id}/${action}`, { token: tenantAdmin(tenant), body });
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   describe('POST /tenants/:tenantId/subscriptions', () => {
     it('starts with the trial when the plan has trial days', async () => {

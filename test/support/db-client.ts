@@ -7,7 +7,7 @@ export async function connect(url: string): Promise<Client> {
   return c;
 }
 
-export async function count(db: Client, sql: string, params: unknown[] = []): Promise<number> {
+export async function count(db: Pick<Client, 'query'>, sql: string, params: unknown[] = []): Promise<number> {
   const r = await db.query(sql, params);
   return Number(Object.values(r.rows[0])[0]);
 }

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
-import { Client } from 'pg';
 import { Dec } from '../../src/common/money/decimal';
 import { rebuildRollups } from '../../src/usage/rollups/rebuild-rollups';
-import { TestApp, bootApp } from '../support/app';
-import { connect } from '../support/db-client';
-import { API, httpClient } from '../support/http';
+import { API } from '../support/http';
 import { serviceToken } from '../support/tokens';
+import { useApp } from '../support/suite';
 
 /**
  * Property: whatever the stream (duplicates, out-of-order timestamps, month edges, concurrent
@@ -70,20 +68,9 @@ function expected(events: Ev[], from: number, to: number, group: (e: Ev) => stri
 }
 
 describe('rollups equal the aggregation of raw events (property)', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { request, db } = useApp();
   let run = 0;
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   async function snapshot(tenant: string): Promise<string> {
     const r = await db.query(

@@ -1,27 +1,15 @@
-import { Client } from 'pg';
-import { TestApp, bootApp } from '../support/app';
-import { connect, count } from '../support/db-client';
-import { API, expectProblem, httpClient } from '../support/http';
+import { count } from '../support/db-client';
+import { API, expectProblem } from '../support/http';
 import { platformAdmin, serviceToken, tenantAdmin, tenantViewer } from '../support/tokens';
+import { useApp } from '../support/suite';
 
 describe('usage', () => {
-  let t: TestApp;
-  let request: ReturnType<typeof httpClient>;
-  let db: Client;
+  const { request, db } = useApp();
   const events = (tenant: string) => count(db, 'SELECT count(*) FROM usage_events WHERE tenant_id = $1', [tenant]);
   const record = (tenant: string, body: unknown, token = tenantAdmin(tenant)) => request('POST', `${API}/tenants/${tenant}/usage`, { token, body });
   const batch = (tenant: string, evs: unknown[], token = tenantAdmin(tenant)) => request('POST', `${API}/tenants/${tenant}/usage/batch`, { token, body: { events: evs } });
   const summary = (tenant: string, query: string) => request('GET', `${API}/tenants/${tenant}/usage/summary?${query}`, { token: tenantViewer(tenant) });
 
-  beforeAll(async () => {
-    t = await bootApp();
-    request = httpClient(t.baseUrl);
-    db = await connect(t.databaseUrl);
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
 
   describe('POST /tenants/:tenantId/usage', () => {
     it('records an event durably and answers 201 with the quota state', async () => {
