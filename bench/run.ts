@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest batch quota summary billing]`: the Billing Service's benchmarks, each figure
+ * `npm run bench [-- ingest batch quota summary billing instances]`: the Billing Service's benchmarks, each figure
  * beside a baseline measured in the same run. Sizes from env (bench/lib/config.ts):
  * BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SUMMARY_EVENTS, BENCH_DATABASE_URL, …
  * A fresh database is created on the server and dropped at the end; every child process is
@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import { batchBench } from './batch.bench';
 import { billingBench } from './billing.bench';
 import { ingestBench } from './ingest.bench';
+import { instancesBench } from './instances.bench';
 import { stopAllChildren } from './lib/child';
 import { loadBenchConfig } from './lib/config';
 import { Bench, BenchContext } from './lib/context';
@@ -21,7 +22,7 @@ import { platformAdminClaims, serviceClaims, signToken } from './lib/tokens';
 import { quotaBench } from './quota.bench';
 import { summaryBench } from './summary.bench';
 
-const BENCHES: Record<string, Bench> = { ingest: ingestBench, batch: batchBench, quota: quotaBench, summary: summaryBench, billing: billingBench };
+const BENCHES: Record<string, Bench> = { ingest: ingestBench, batch: batchBench, quota: quotaBench, summary: summaryBench, billing: billingBench, instances: instancesBench };
 
 function selected(args: string[]): string[] {
   const names = args.filter((a) => a.trim() !== '');

@@ -7,11 +7,14 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { frameworkErrors, registerJsonDepthLimit } from './common/http/hostile-input';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation';
 import { PinoNestLogger, createLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
 
 export const API_PREFIX = 'api/v1/billing';
+const DOCS_PATH = 'api/docs';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export interface CreateAppOptions {
@@ -20,6 +23,18 @@ export interface CreateAppOptions {
   logger?: Pino;
   /** Extra modules (tests mount probe routes with them). */
   imports?: DynamicModule['imports'];
+}
+
+/** Routes served outside API_PREFIX (probes and Prometheus). */
+const UNPREFIXED = [
+  { path: 'health/live', method: RequestMethod.GET },
+  { path: 'health/ready', method: RequestMethod.GET },
+  { path: 'metrics', method: RequestMethod.GET },
+];
+
+/** Mounts every route under API_PREFIX except the probes and metrics (also used by scripts/export-openapi.ts). */
+export function setGlobalPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
 }
 
 /** Builds the OpenAPI document of a created app. */
@@ -33,8 +48,22 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     )
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    // Relative: requests go to the host that serves the document (OpenAPI wants servers non-empty).
+    .addServer('/', 'This instance')
     .build();
-  return SwaggerModule.createDocument(app, doc, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  const document = SwaggerModule.createDocument(app, doc, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
+  // Public routes (@Public: health, the Stripe webhook) say so with `security: []` (no requirement);
+  // Nest drops an empty list given on a method, so it is written here. Every other route carries
+  // bearer security through @Allow (test/foundation/openapi.e2e-spec.ts checks that).
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const op = item[method];
+      if (op && !op.security) op.security = [];
+    }
+  }
+  return document;
 }
 
 /** Creates the configured Nest application (not listening yet): used by main.ts and the tests. */
@@ -52,8 +81,14 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
       requestIdLogLabel: 'requestId',
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
-    return503OnClosing: true,
+    // Graceful shutdown (SIGTERM): the listener closes and idle keep-alive sockets are closed at
+    // once; a request already arriving on an open keep-alive connection is still served (with
+    // `Connection: close`), never turned away with a 503, so no client sees a 5xx while an
+    // instance drains. Clients whose connection was closed reconnect to another instance.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Malformed URL encoding and over-long path params: problem+json like every other error.
+    frameworkErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, imports), adapter, {
     logger: new PinoNestLogger(pino),
@@ -63,22 +98,18 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
     rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  await registerSecurityHeaders(app, DOCS_PATH);
+  registerJsonDepthLimit(fastify);
   app.get(Metrics).instrument(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
-  app.setGlobalPrefix(API_PREFIX, {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'metrics', method: RequestMethod.GET },
-    ],
-  });
+  setGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   if (config.corsOrigins !== false) app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'Retry-After'] });
   const document = buildOpenApi(app);
-  SwaggerModule.setup('api/docs', app, document, {
+  SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: 'api/docs-json',
     swaggerOptions: { persistAuthorization: true },
     customSiteTitle: 'Billing Service API',

@@ -21,6 +21,7 @@ import { DatabaseModule } from './common/database/database.module';
 import { dataSourceOptions } from './common/database/data-source-options';
 import { ProblemFilter } from './common/errors/problem-filter';
 import { HealthModule } from './common/health/health';
+import { RateLimitGuard } from './common/http/rate-limit.guard';
 import { RespondedInterceptor } from './common/http/responded';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { MetricsModule } from './common/metrics/metrics';
@@ -60,6 +61,8 @@ export class AppModule {
         JwtStrategy,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
+        // After the two above (guards run in this order): counts only verified, authorized callers.
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: RespondedInterceptor },
       ],

@@ -33,12 +33,15 @@ const PINO_LEVEL: Record<number, 'warn' | 'error'> = { 40: 'warn', 50: 'error', 
  * JWT key. It may be stopped and started again (same key, same database).
  */
 export class ServiceProcess {
-  readonly jwtSecret = randomBytes(24).toString('base64url'); // 32 characters
   private child: ChildServer | null = null;
   private readonly logs: LogEntry[] = [];
   private reported = 0;
 
-  constructor(private readonly databaseUrl: string) {}
+  /** A second instance on the same database passes the first one's key (tokens valid on both). */
+  constructor(
+    private readonly databaseUrl: string,
+    readonly jwtSecret: string = randomBytes(24).toString('base64url'), // 32 characters
+  ) {}
 
   get running(): boolean {
     return this.child !== null;

@@ -43,6 +43,12 @@ export interface AppConfig {
   /** Tax rate as a decimal string ("0.2" = 20 %), "0" when none is configured. */
   taxRate: string;
   corsOrigins: string[] | true | false;
+  rateLimit: {
+    /** Requests per minute per verified caller (tenant, or sub for platform callers); 0 = off. */
+    perMinute: number;
+    /** Callers with the `service` role are never limited. */
+    serviceExempt: boolean;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -166,6 +172,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     taxRate: decimalRate(env, 'TAX_RATE'),
     corsOrigins: cors === null ? false : cors === '*' ? true : cors.split(',').map((o) => o.trim()),
+    rateLimit: {
+      perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+      serviceExempt: bool(env, 'RATE_LIMIT_SERVICE_EXEMPT', true),
+    },
   };
 }
 

@@ -47,8 +47,8 @@ export class CreateCouponDto {
   name: string;
 
   @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'number' }],
-    nullable: true,
+    // OpenAPI 3.0: `nullable` needs a `type` beside it, so null is allowed on the string branch.
+    oneOf: [{ type: 'string', nullable: true }, { type: 'number' }],
     example: '12.5',
     description: 'Percent off, 0 < p <= 100, up to 4 decimals (number or decimal string). Exactly one of percentOff and amountOffCents.',
   })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ValidationFailed } from '../../common/errors/problem';
 import { PageQuery } from '../../common/pagination/pagination';
 import { TENANT_ID_PATTERN } from '../../common/auth/principal';
@@ -8,6 +8,8 @@ import { TENANT_ID_PATTERN } from '../../common/auth/principal';
 const QUANTITY = /^\d{1,18}(\.\d{1,12})?$/;
 const PERIODS = ['day', 'month', 'billing_period'] as const;
 const ENFORCEMENTS = ['hard', 'soft'] as const;
+/** Validated whenever present: `null` is refused (400), not taken for "absent" as @IsOptional would. */
+const IfGiven = () => ValidateIf((_o: object, v: unknown) => v !== undefined);
 
 
 export class CreateQuotaDto {
@@ -43,18 +45,18 @@ export class CreateQuotaDto {
 
 export class UpdateQuotaDto {
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '2000' })
-  @IsOptional()
+  @IfGiven()
   @Type(() => String)
   @Matches(QUANTITY, { message: 'must be a decimal >= 0 with at most 12 decimals' })
   limit?: string;
 
   @ApiPropertyOptional({ enum: PERIODS })
-  @IsOptional()
+  @IfGiven()
   @IsIn(PERIODS)
   period?: (typeof PERIODS)[number];
 
   @ApiPropertyOptional({ enum: ENFORCEMENTS })
-  @IsOptional()
+  @IfGiven()
   @IsIn(ENFORCEMENTS)
   enforcement?: (typeof ENFORCEMENTS)[number];
 

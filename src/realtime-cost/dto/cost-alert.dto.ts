@@ -1,10 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 
 export const ALERT_TYPES = ['spend', 'budget_percent', 'forecast'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export const ALERT_STATUSES = ['ok', 'triggered', 'dismissed'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** Decimal places of a number, exponent notation included (3e-323 has 323). */
+function decimalPlaces(n: number): number {
+  const [mantissa, exponent] = String(n).toLowerCase().split('e');
+  return Math.max(0, (mantissa.split('.')[1] ?? '').length - Number(exponent ?? 0));
+}
+
+/**
+ * At most `max` decimal places. Replaces IsNumber's maxDecimalPlaces, which throws a TypeError
+ * (a 500) on numbers that print in exponent notation, such as 3e-323 (found by the fuzz test).
+ */
+const MaxDecimalPlaces = (max: number) =>
+  ValidateBy({
+    name: 'maxDecimalPlaces',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'number' || !Number.isFinite(v) || decimalPlaces(v) <= max,
+      defaultMessage: () => `must have at most ${max} decimal places`,
+    },
+  });
 
 export class CreateCostAlertDto {
   @ApiProperty({ example: 'Compute over 500 USD', minLength: 1, maxLength: 200 })
@@ -32,7 +51,8 @@ export class CreateCostAlertDto {
 
   @ApiPropertyOptional({ type: Number, minimum: 0.0001, maximum: 10000, example: 80, description: 'Required for budget_percent (80 = 80 % of the budget); not for the others' })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(4)
   @Min(0.0001)
   @Max(10000)
   percent?: number;

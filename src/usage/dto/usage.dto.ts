@@ -28,7 +28,8 @@ export class RecordUsageDto {
 
   @ApiPropertyOptional({
     type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], nullable: true },
+    // OpenAPI 3.0: `nullable` needs a `type` beside it, so null is allowed on the string branch.
+    additionalProperties: { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] },
     example: { userId: 'u-17', region: 'eu-west-1' },
     description: 'Up to 32 flat properties; unique_count metrics count the distinct values of their property',
   })
