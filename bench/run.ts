@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- ingest batch quota summary billing instances]`: the Billing Service's benchmarks, each figure
- * beside a baseline measured in the same run. Sizes from env (bench/lib/config.ts):
+ * beside a baseline measured in the same run. `soak` (10 minutes) runs only when named: `npm run bench -- soak`. Sizes from env (bench/lib/config.ts):
  * BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SUMMARY_EVENTS, BENCH_DATABASE_URL, …
  * A fresh database is created on the server and dropped at the end; every child process is
  * stopped, even on failure or Ctrl-C.
@@ -20,15 +20,18 @@ import { ServiceProcess, buildService } from './lib/service';
 import { seconds, timed } from './lib/stats';
 import { platformAdminClaims, serviceClaims, signToken } from './lib/tokens';
 import { quotaBench } from './quota.bench';
+import { soakBench } from './soak.bench';
 import { summaryBench } from './summary.bench';
 
-const BENCHES: Record<string, Bench> = { ingest: ingestBench, batch: batchBench, quota: quotaBench, summary: summaryBench, billing: billingBench, instances: instancesBench };
+const BENCHES: Record<string, Bench> = { ingest: ingestBench, batch: batchBench, quota: quotaBench, summary: summaryBench, billing: billingBench, instances: instancesBench, soak: soakBench };
+/** Run only when named on the command line, never by default. */
+const ON_REQUEST = new Set(['soak']);
 
 function selected(args: string[]): string[] {
   const names = args.filter((a) => a.trim() !== '');
   const unknown = names.filter((n) => !(n in BENCHES));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose among ${Object.keys(BENCHES).join(', ')}`);
-  return Object.keys(BENCHES).filter((n) => names.length === 0 || names.includes(n));
+  return Object.keys(BENCHES).filter((n) => (names.length === 0 ? !ON_REQUEST.has(n) : names.includes(n)));
 }
 
 async function main(): Promise<number> {
