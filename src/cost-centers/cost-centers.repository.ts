@@ -146,14 +146,4 @@ export class CostCentersRepository {
       id,
     ]);
   }
-
-  /** Live cost centers of each tenant with their rules, oldest first. */
-  liveRulesOf(tenantIds: string[]): Promise<Array<{ tenant_id: string; id: string; rules: CostCenterRule[] }>> {
-    return this.query(
-      `SELECT tenant_id, id, rules FROM cost_centers
-       WHERE tenant_id = ANY($1::text[]) AND archived_at IS NULL
-       ORDER BY tenant_id, created_at, id`,
-      [tenantIds],
-    );
-  }
 }

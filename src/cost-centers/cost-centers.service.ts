@@ -4,7 +4,7 @@ import { Transactions } from '../common/database/transactions';
 import { FieldError, ValidationFailed } from '../common/errors/problem';
 import { isUuid } from '../common/http/id-param';
 import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
-import type { AttributableCostCenter, CostCenterRule } from './cost-attribution';
+import type { CostCenterRule } from './cost-attribution';
 import { CostCenterProblems } from './cost-centers.errors';
 import { ALL_TENANTS, CostCenterFields, CostCenterRow, CostCentersRepository, TenantScope } from './cost-centers.repository';
 import type { CostCenterRuleDto } from './dto/cost-center-rule.dto';
@@ -144,19 +144,6 @@ export class CostCentersService {
       if (!row) throw CostCenterProblems.notFound();
       if (row.archived_at === null) await this.repository.archive(row.tenant_id, id);
     });
-  }
-
-  /**
-   * Live cost centers of each tenant with their rules, oldest first: what attributeCostCenter
-   * takes. Every tenant asked for has an entry (empty when it has none).
-   */
-  async findActiveForTenants(tenantIds: string[]): Promise<Map<string, AttributableCostCenter[]>> {
-    const byTenant = new Map<string, AttributableCostCenter[]>(tenantIds.map((t) => [t, []]));
-    if (tenantIds.length === 0) return byTenant;
-    for (const row of await this.repository.liveRulesOf([...new Set(tenantIds)])) {
-      byTenant.get(row.tenant_id)?.push({ id: row.id, rules: row.rules });
-    }
-    return byTenant;
   }
 
   /** Whether `id` names a cost center of `tenantId` that is not archived (false for a malformed id). */

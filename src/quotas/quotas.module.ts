@@ -4,9 +4,10 @@ import { UsageReaderModule } from '../usage/usage-reader.module';
 import { QuotasController } from './quotas.controller';
 import { QuotasRepository } from './quotas.repository';
 import { QuotasService } from './quotas.service';
+import { CostCentersModule } from '../cost-centers/cost-centers.module';
 
 @Module({
-  imports: [UsageReaderModule, SubscriptionsModule],
+  imports: [CostCentersModule, UsageReaderModule, SubscriptionsModule],
   controllers: [QuotasController],
   providers: [QuotasRepository, QuotasService],
   exports: [QuotasService],

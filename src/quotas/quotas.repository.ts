@@ -105,9 +105,4 @@ export class QuotasRepository {
   async delete(tenantId: string, id: string): Promise<void> {
     await this.tx.manager().query('DELETE FROM quotas WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
   }
-
-  async costCenterBelongsTo(tenantId: string, costCenterId: string): Promise<boolean> {
-    const rows = await this.tx.manager().query('SELECT 1 FROM cost_centers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL', [costCenterId, tenantId]);
-    return rows.length > 0;
-  }
 }

@@ -5,6 +5,7 @@ import { Transactions } from '../common/database/transactions';
 import { ProblemError, ValidationFailed, notFound } from '../common/errors/problem';
 import { Dec } from '../common/money/decimal';
 import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
+import { CostCentersService } from '../cost-centers/cost-centers.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { UsageReader } from '../usage/usage-reader';
 import type { CreateQuotaDto, QuotaCheckDto, QuotaDto, UpdateQuotaDto } from './dto/quota.dto';
@@ -38,6 +39,7 @@ export class QuotasService {
     private readonly catalog: CatalogService,
     private readonly tx: Transactions,
     private readonly subscriptions: SubscriptionsService,
+    private readonly costCenters: CostCentersService,
   ) {}
 
   private requireMetric(metric: string): void {
@@ -45,7 +47,7 @@ export class QuotasService {
   }
 
   private async requireCostCenter(tenantId: string, costCenterId: string | null | undefined): Promise<void> {
-    if (costCenterId && !(await this.quotas.costCenterBelongsTo(tenantId, costCenterId.toLowerCase()))) {
+    if (costCenterId && !(await this.costCenters.belongsToTenant(costCenterId, tenantId))) {
       throw new ProblemError('UNKNOWN_COST_CENTER', `Cost center ${costCenterId} is not a cost center of tenant ${tenantId}`);
     }
   }

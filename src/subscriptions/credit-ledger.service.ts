@@ -66,13 +66,6 @@ export class CreditLedger {
     return availableBalance(await this.grants(subscriptionId), at);
   }
 
-  /** Balances of several subscriptions at once (list responses). */
-  async balances(subscriptionIds: string[], at = new Date()): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const id of subscriptionIds) out.set(id, await this.balance(id, at));
-    return out;
-  }
-
   /** Writes off expired remainders, then draws up to `wantedCents` for an invoice; returns what was drawn. */
   async draw(s: { tenantId: string; subscriptionId: string; currency: string }, wantedCents: number, invoiceId: string, at: Date): Promise<number> {
     const grants = await this.grants(s.subscriptionId);

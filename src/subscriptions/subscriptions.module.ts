@@ -3,8 +3,10 @@ import { CreditLedger } from './credit-ledger.service';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionsService } from './subscriptions.service';
+import { CostCentersModule } from '../cost-centers/cost-centers.module';
 
 @Module({
+  imports: [CostCentersModule],
   controllers: [SubscriptionsController],
   providers: [SubscriptionsRepository, SubscriptionsService, CreditLedger],
   exports: [SubscriptionsService, SubscriptionsRepository, CreditLedger],

@@ -181,9 +181,4 @@ export class SubscriptionsRepository {
       [subscriptionId],
     );
   }
-
-  async costCenterBelongsTo(tenantId: string, costCenterId: string): Promise<boolean> {
-    const rows = await this.tx.manager().query('SELECT 1 FROM cost_centers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL', [costCenterId, tenantId]);
-    return rows.length > 0;
-  }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
+import { CostCentersService } from '../cost-centers/cost-centers.service';
 import type { PlanDef } from '../catalog/catalog.types';
 import { Principal, reachesAllTenants } from '../common/auth/principal';
 import { Transactions } from '../common/database/transactions';
@@ -40,6 +41,7 @@ export class SubscriptionsService {
     private readonly credits: CreditLedger,
     private readonly catalog: CatalogService,
     private readonly tx: Transactions,
+    private readonly costCenters: CostCentersService,
   ) {}
 
   /** Wired by the coupons module (it depends on subscriptions, not the other way round). */
@@ -123,7 +125,7 @@ export class SubscriptionsService {
     }
     const trial = (dto.trial ?? plan.trialDays > 0) && plan.trialDays > 0;
     return this.tx.run(async () => {
-      if (dto.costCenterId && !(await this.subscriptions.costCenterBelongsTo(tenantId, dto.costCenterId.toLowerCase()))) {
+      if (dto.costCenterId && !(await this.costCenters.belongsToTenant(dto.costCenterId, tenantId))) {
         throw new ProblemError('UNKNOWN_COST_CENTER', `Cost center ${dto.costCenterId} is not a cost center of tenant ${tenantId}`);
       }
       const trialEnd = trial ? trialEndOf(start, plan.trialDays) : null;

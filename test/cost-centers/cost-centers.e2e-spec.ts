@@ -475,20 +475,19 @@ describe('cost centers', () => {
       service = t.app.get(CostCentersService);
     });
 
-    it('findActiveForTenants gives each tenant its live cost centers with rules, oldest first', async () => {
-      const a1 = await create('svc-a', { rules: [{ resourceType: 'vm' }] });
-      const a2 = await create('svc-a');
-      const a3 = await create('svc-a', { rules: [{ resourceIdPrefix: 'x' }] });
-      await del(tenantAdmin('svc-a'), a2.id);
-      const b1 = await create('svc-b', { rules: [{ property: { key: 'k', value: 'v' } }] });
-      const map = await service.findActiveForTenants(['svc-a', 'svc-b', 'svc-none']);
-      expect(map.get('svc-a')).toEqual([
-        { id: a1.id, rules: [{ resourceType: 'vm' }] },
-        { id: a3.id, rules: [{ resourceIdPrefix: 'x' }] },
-      ]);
-      expect(map.get('svc-b')).toEqual([{ id: b1.id, rules: b1.rules }]);
-      expect(map.get('svc-none')).toEqual([]);
-      expect((await service.findActiveForTenants([])).size).toBe(0);
+    it('usage is attributed to the oldest live cost center whose rule matches, or to none', async () => {
+      const archived = await create('svc-a', { rules: [{ resourceType: 'vm' }] });
+      await del(tenantAdmin('svc-a'), archived.id);
+      const first = await create('svc-a', { rules: [{ resourceType: 'vm', resourceIdPrefix: 'vm-prod-' }] });
+      const second = await create('svc-a', { rules: [{ resourceType: 'vm' }] });
+      const byProperty = await create('svc-a', { rules: [{ property: { key: 'team', value: 'data' } }] });
+      const record = async (body: object) =>
+        (await request('POST', `${API}/tenants/svc-a/usage`, { token: serviceToken(), body: { metric: 'compute.cpu_hours', quantity: 1, ...body } })).body.costCenterId;
+      expect(await record({ resourceType: 'vm', resourceId: 'vm-prod-1' })).toBe(first.id);
+      expect(await record({ resourceType: 'vm', resourceId: 'vm-dev-1' })).toBe(second.id); // the archived one is older, and skipped
+      expect(await record({ resourceType: 'db', resourceId: 'db-1', properties: { team: 'data' } })).toBe(byProperty.id);
+      expect(await record({ resourceType: 'db', resourceId: 'db-1' })).toBeNull();
+      expect(await record({ resourceType: 'vm', resourceId: 'vm-prod-2', costCenterId: byProperty.id })).toBe(byProperty.id);
     });
 
     it('belongsToTenant is true only for a live cost center of that tenant', async () => {
