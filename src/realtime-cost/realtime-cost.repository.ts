@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
-import { windowSegments } from '../usage/rollups/window-segments';
+import { minuteHorizon, windowSegments } from '../usage/rollups/window-segments';
 import type { AttributionKey } from './cost-split';
 import type { TimelineGranularity } from './timeline';
 
@@ -29,16 +29,16 @@ export class RealtimeCostRepository {
   }
 
   /**
-   * Each metric's sum, count, max and latest value per UTC hour or day of [from, to); whole hours
-   * and days come from the rollups (every resource together), the partial ones at the edges from
-   * the raw events.
+   * Each metric's sum, count, max and latest value per UTC hour or day of [from, to); whole hours,
+   * days and recent minutes come from the rollups (every resource together), the partial ones at
+   * the edges from the raw events.
    */
   async usageBuckets(tenantId: string, from: Date, to: Date, g: TimelineGranularity, metrics: string[]): Promise<BucketRow[]> {
     if (metrics.length === 0) return [];
     const params: unknown[] = [tenantId, metrics];
     const p = (v: unknown) => `$${params.push(v)}`;
     const trunc = TRUNC[g];
-    const parts = windowSegments(from, to, g === 'hour' ? 'h' : 'd').map((s) =>
+    const parts = windowSegments(from, to, g === 'hour' ? 'h' : 'd', minuteHorizon()).map((s) =>
       s.kind === 'raw'
         ? `SELECT metric, date_trunc('${trunc}', ts, 'UTC') AS bucket, quantity AS sum, 1::bigint AS count, quantity AS max,
              ts AS latest_ts, seq AS latest_seq, quantity AS latest_value
@@ -73,7 +73,7 @@ export class RealtimeCostRepository {
     for (const m of metrics) {
       const metric = p(m.key);
       let prop: string | null = null; // a parameter no part uses would have no type
-      for (const s of windowSegments(from, to, g === 'hour' ? 'h' : 'd')) {
+      for (const s of windowSegments(from, to, g === 'hour' ? 'h' : 'd', minuteHorizon())) {
         parts.push(
           s.kind === 'raw'
             ? `SELECT metric, date_trunc('${trunc}', ts, 'UTC') AS bucket, properties->>${(prop ??= p(m.property))}::text AS value

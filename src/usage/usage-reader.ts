@@ -4,7 +4,7 @@ import { Transactions } from '../common/database/transactions';
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
 import { ALL_RESOURCES, splitResourceKey } from './rollups/resource-key';
-import { Granularity, Segment, windowSegments } from './rollups/window-segments';
+import { Segment, minuteHorizon, windowSegments } from './rollups/window-segments';
 
 export type GroupBy = 'metric' | 'resource' | 'costCenter' | 'day';
 
@@ -55,8 +55,8 @@ const GROUP_SQL: Record<GroupBy, { rollup: [string, string, string]; raw: [strin
 };
 
 /**
- * Reads usage over any window from the rollups (whole months, days, hours) and the raw events
- * only at the edges, so the cost does not grow with the number of events in the window.
+ * Reads usage over any window from the rollups (whole months, days, hours, recent minutes) and the
+ * raw events only at the edges, so the cost does not grow with the number of events in the window.
  */
 @Injectable()
 export class UsageReader {
@@ -68,8 +68,9 @@ export class UsageReader {
   async aggregate(q: UsageQuery): Promise<UsageAggregate[]> {
     const metrics = q.metrics ?? this.catalog.allMetrics().map((m) => m.key);
     if (metrics.length === 0 || q.from.getTime() >= q.to.getTime()) return [];
-    const coarsest: Granularity = q.groupBy === 'day' || q.groupBy === 'resource' ? 'd' : 'm';
-    const segments = windowSegments(q.from, q.to, coarsest);
+    const coarsest = q.groupBy === 'day' || q.groupBy === 'resource' ? 'd' : 'm';
+    // Minute rows exist for every resource together only: per-resource reads keep raw edges.
+    const segments = windowSegments(q.from, q.to, coarsest, q.groupBy === 'resource' ? null : minuteHorizon());
     const rows = await this.readRollups(q, metrics, segments);
     const uniqueMetrics = metrics.map((k) => this.catalog.metric(k)!).filter((m) => m && m.aggregation === 'unique_count');
     const distinct = uniqueMetrics.length > 0 ? await this.readDistinct(q, uniqueMetrics.map((m) => ({ key: m.key, property: m.property! })), segments) : new Map<string, number>();

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QuotasModule } from '../quotas/quotas.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { IngestBatcher } from './ingest/ingest-batcher';
+import { RollupSweeper } from './rollups/rollup-sweeper';
 import { UsageReaderModule } from './usage-reader.module';
 import { UsageController } from './usage.controller';
 import { UsageService } from './usage.service';
@@ -9,7 +10,7 @@ import { UsageService } from './usage.service';
 @Module({
   imports: [UsageReaderModule, QuotasModule, SubscriptionsModule],
   controllers: [UsageController],
-  providers: [IngestBatcher, UsageService],
+  providers: [IngestBatcher, UsageService, RollupSweeper],
   exports: [IngestBatcher],
 })
 export class UsageModule {}

@@ -14,10 +14,12 @@ export interface Queryable {
 
 /**
  * One statement stores the events and folds the new ones into the rollups: PostgreSQL runs it
- * atomically (all or nothing, one commit, one disk flush) and in one round trip. Rollup rows
- * are grouped per key first (a key is written once per statement) and written in key order,
- * so concurrent writers wait for each other instead of deadlocking. Families as in the
- * migration: resource_key '*' for hour, day and month; one resource for hour and day.
+ * atomically (all or nothing, one commit, one disk flush) and in one round trip. The new events
+ * are first folded into their finest buckets (tenant, metric, cost center, resource, minute):
+ * a group commit mostly holds a few of those, so the six rollup families (resource_key '*' for
+ * minute, hour, day and month; one resource for hour and day) are made from a handful of rows
+ * instead of six per event. Rollup rows are written once per key and in key order, so concurrent
+ * writers wait for each other instead of deadlocking.
  */
 export const STORE_EVENTS_SQL = `
   WITH input AS (
@@ -30,19 +32,24 @@ export const STORE_EVENTS_SQL = `
     ON CONFLICT (tenant_id, event_id) DO NOTHING
     RETURNING tenant_id, event_id, seq, metric, quantity, ts, resource_type, resource_id, cost_center_id
   ),
-  keyed AS (
-    SELECT ins.tenant_id, ins.metric, ins.quantity, ins.ts, ins.seq, i.unique_value, g.g, date_trunc(g.unit, ins.ts, 'UTC') AS bucket,
-      coalesce(ins.cost_center_id::text, '') AS cc,
-      CASE WHEN NOT g.per_resource THEN '*' WHEN ins.resource_type IS NULL THEN '' ELSE ins.resource_type || '/' || ins.resource_id END AS rk
-    FROM ins JOIN input i USING (tenant_id, event_id)
-      CROSS JOIN (VALUES ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
+  fine AS (
+    SELECT tenant_id, metric, coalesce(cost_center_id::text, '') AS cc,
+      CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END AS res,
+      date_trunc('minute', ts, 'UTC') AS minute,
+      sum(quantity) AS sum, count(*) AS count, max(quantity) AS max,
+      (array_agg(ts ORDER BY ts DESC, seq DESC))[1] AS latest_ts, (array_agg(seq ORDER BY ts DESC, seq DESC))[1] AS latest_seq,
+      (array_agg(quantity ORDER BY ts DESC, seq DESC))[1] AS latest_value
+    FROM ins GROUP BY 1, 2, 3, 4, 5
   ),
   rollups AS (
     INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
-    SELECT tenant_id, metric, g::"char", bucket, cc, rk, sum(quantity), count(*), max(quantity),
-      (array_agg(ts ORDER BY ts DESC, seq DESC))[1], (array_agg(seq ORDER BY ts DESC, seq DESC))[1], (array_agg(quantity ORDER BY ts DESC, seq DESC))[1]
-    FROM keyed GROUP BY tenant_id, metric, g, bucket, cc, rk
-    ORDER BY tenant_id, metric, g, bucket, cc, rk
+    SELECT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC') AS bucket, cc, CASE WHEN g.per_resource THEN res ELSE '*' END AS rk,
+      sum(sum), sum(count), max(max),
+      (array_agg(latest_ts ORDER BY latest_ts DESC, latest_seq DESC))[1], (array_agg(latest_seq ORDER BY latest_ts DESC, latest_seq DESC))[1],
+      (array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1]
+    FROM fine CROSS JOIN (VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key) DO UPDATE SET
       sum = r.sum + EXCLUDED.sum,
       count = r.count + EXCLUDED.count,
@@ -51,9 +58,16 @@ export const STORE_EVENTS_SQL = `
       latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
       latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END
   ),
+  fine_uniques AS (
+    SELECT DISTINCT ins.tenant_id, ins.metric, coalesce(ins.cost_center_id::text, '') AS cc,
+      CASE WHEN ins.resource_type IS NULL THEN '' ELSE ins.resource_type || '/' || ins.resource_id END AS res,
+      date_trunc('minute', ins.ts, 'UTC') AS minute, i.unique_value
+    FROM ins JOIN (SELECT tenant_id, event_id, unique_value FROM input WHERE unique_value IS NOT NULL) i USING (tenant_id, event_id)
+  ),
   uniques AS (
     INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
-    SELECT DISTINCT tenant_id, metric, g::"char", bucket, cc, rk, unique_value FROM keyed WHERE unique_value IS NOT NULL
+    SELECT DISTINCT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC'), cc, CASE WHEN g.per_resource THEN res ELSE '*' END, unique_value
+    FROM fine_uniques CROSS JOIN (VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
     ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT DO NOTHING
   )

@@ -3,11 +3,16 @@
  * with COPY get their rollups). Runs in the caller's transaction; concurrent ingest for the same
  * tenants must be stopped while it runs.
  */
+import { MINUTE_ROLLUP_SWEEP_AFTER_MS } from './window-segments';
+
 export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
 const RESOURCE_KEY = "CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END";
+
+/** Minute rows are rebuilt only where the sweep keeps them (see RollupSweeper). */
+const MINUTE_ROWS_KEPT = `(g.g <> 'i' OR e.ts >= now() - interval '${MINUTE_ROLLUP_SWEEP_AFTER_MS / 1000} seconds')`;
 
 function rollupInsert(resourceExpr: string, granularities: string): string {
   return `
@@ -18,21 +23,21 @@ function rollupInsert(resourceExpr: string, granularities: string): string {
       (array_agg(e.seq ORDER BY e.ts DESC, e.seq DESC))[1],
       (array_agg(e.quantity ORDER BY e.ts DESC, e.seq DESC))[1]
     FROM usage_events e CROSS JOIN (VALUES ${granularities}) AS g(g, unit)
-    WHERE e.tenant_id = ANY($1)
+    WHERE e.tenant_id = ANY($1) AND ${MINUTE_ROWS_KEPT}
     GROUP BY 1, 2, 3, 4, 5, 6`;
 }
 
 export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promise<void> {
   await db.query('DELETE FROM usage_rollups WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query('DELETE FROM usage_unique_values WHERE tenant_id = ANY($1)', [tenantIds]);
-  await db.query(rollupInsert("'*'", "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
+  await db.query(rollupInsert("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day')"), [tenantIds]);
   const uniques = (resourceExpr: string, granularities: string) => `
     INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
     SELECT DISTINCT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), ${resourceExpr}, e.properties->>m.property
     FROM usage_events e JOIN metrics m ON m.key = e.metric AND m.aggregation = 'unique_count'
       CROSS JOIN (VALUES ${granularities}) AS g(g, unit)
-    WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL`;
-  await db.query(uniques("'*'", "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
+    WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL AND ${MINUTE_ROWS_KEPT}`;
+  await db.query(uniques("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(uniques(RESOURCE_KEY.replace(/resource_/g, 'e.resource_'), "('h', 'hour'), ('d', 'day')"), [tenantIds]);
 }

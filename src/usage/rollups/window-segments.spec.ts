@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Granularity, floorTo, windowSegments } from './window-segments';
+import { floorTo, windowSegments } from './window-segments';
 
 const d = (s: string) => new Date(s);
 
@@ -30,12 +30,24 @@ describe('windowSegments', () => {
     expect(segs).toEqual([{ kind: 'd', from: d('2026-01-01T00:00:00Z'), to: d('2026-03-01T00:00:00Z') }]);
   });
 
+  it('reads recent edges from minute rows, older edges raw', () => {
+    const segs = windowSegments(d('2026-01-15T10:23:11Z'), d('2026-03-15T10:23:11Z'), 'm', d('2026-03-14T00:00:00Z'));
+    expect(segs.map((s) => s.kind)).toEqual(['raw', 'h', 'd', 'm', 'd', 'h', 'i', 'raw']);
+    expect(segs[0]).toEqual({ kind: 'raw', from: d('2026-01-15T10:23:11Z'), to: d('2026-01-15T11:00:00Z') });
+    expect(segs[6]).toEqual({ kind: 'i', from: d('2026-03-15T10:00:00Z'), to: d('2026-03-15T10:23:00Z') });
+    expect(segs[7]).toEqual({ kind: 'raw', from: d('2026-03-15T10:23:00Z'), to: d('2026-03-15T10:23:11Z') });
+    expect(windowSegments(d('2026-01-01T10:05:30Z'), d('2026-01-01T10:55:00Z'), 'h', d('2026-01-01T00:00:00Z'))).toEqual([
+      { kind: 'raw', from: d('2026-01-01T10:05:30Z'), to: d('2026-01-01T10:06:00Z') },
+      { kind: 'i', from: d('2026-01-01T10:06:00Z'), to: d('2026-01-01T10:55:00Z') },
+    ]);
+  });
+
   it('tiles any window exactly, with aligned buckets and at most an hour raw per edge (property)', () => {
     const instant = fc.date({ min: d('2020-01-01T00:00:00Z'), max: d('2030-12-31T00:00:00Z'), noInvalidDate: true });
     fc.assert(
-      fc.property(instant, instant, fc.constantFrom<Granularity>('m', 'd', 'h'), (a, b, coarsest) => {
+      fc.property(instant, instant, fc.constantFrom<'m' | 'd' | 'h'>('m', 'd', 'h'), fc.option(instant), (a, b, coarsest, minutesFrom) => {
         const [from, to] = a <= b ? [a, b] : [b, a];
-        const segs = windowSegments(from, to, coarsest);
+        const segs = windowSegments(from, to, coarsest, minutesFrom);
         let cursor = from.getTime();
         let raw = 0;
         for (const s of segs) {
@@ -45,15 +57,18 @@ describe('windowSegments', () => {
           if (s.kind === 'raw') {
             raw++;
             expect(s.to.getTime() - s.from.getTime()).toBeLessThan(3_600_000 + 1);
+            // Past the minute horizon an edge is under a minute.
+            if (minutesFrom !== null && s.from.getTime() >= minutesFrom.getTime()) expect(s.to.getTime() - s.from.getTime()).toBeLessThan(60_000);
           } else {
             expect(floorTo(s.from, s.kind).getTime()).toBe(s.from.getTime());
             expect(floorTo(s.to, s.kind).getTime()).toBe(s.to.getTime());
-            expect('mdh'.indexOf(s.kind)).toBeGreaterThanOrEqual('mdh'.indexOf(coarsest));
+            expect('mdhi'.indexOf(s.kind)).toBeGreaterThanOrEqual('mdhi'.indexOf(coarsest));
+            if (s.kind === 'i') expect(minutesFrom !== null && s.from.getTime() >= minutesFrom.getTime()).toBe(true);
           }
         }
         expect(cursor).toBe(to.getTime());
         expect(raw).toBeLessThanOrEqual(2);
-        expect(segs.length).toBeLessThanOrEqual(7);
+        expect(segs.length).toBeLessThanOrEqual(9);
       }),
       { numRuns: 2000 },
     );

@@ -1,10 +1,11 @@
 /**
  * Splits a half-open window [from, to) into the coarsest pieces the rollups can answer: whole
- * UTC months, then whole days, then whole hours, and raw events for what is left at the edges
- * (less than an hour on each side). Reading a month of usage then costs a handful of rollup rows
- * and at most two hours of raw events, however many events the month holds.
+ * UTC months, then whole days, hours and (for recent windows) minutes, and raw events for what is
+ * left at the edges. Reading a month of usage then costs a handful of rollup rows and at most two
+ * minutes (or, where minute rows are not read, two hours) of raw events, however many events the
+ * month holds.
  */
-export type Granularity = 'm' | 'd' | 'h';
+export type Granularity = 'm' | 'd' | 'h' | 'i';
 export type SegmentKind = Granularity | 'raw';
 
 export interface Segment {
@@ -14,19 +15,34 @@ export interface Segment {
   to: Date;
 }
 
-const ORDER: Granularity[] = ['m', 'd', 'h'];
+const ORDER: Granularity[] = ['m', 'd', 'h', 'i'];
+
+/**
+ * Minute rollups ('i') are kept for every resource together and swept after a few days
+ * (`RollupSweeper`): readers use them only for buckets younger than this, the sweep deletes only
+ * rows older than `MINUTE_ROLLUP_SWEEP_AFTER_MS`, so a read never meets a half-swept range.
+ */
+export const MINUTE_ROLLUP_READ_WITHIN_MS = 48 * 3_600_000;
+export const MINUTE_ROLLUP_SWEEP_AFTER_MS = 72 * 3_600_000;
+
+/** The oldest minute bucket a read made at `now` may take from the minute rollups. */
+export function minuteHorizon(now = new Date()): Date {
+  return new Date(now.getTime() - MINUTE_ROLLUP_READ_WITHIN_MS);
+}
 
 export function floorTo(t: Date, g: Granularity): Date {
   const d = new Date(t.getTime());
   if (g === 'm') return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   if (g === 'd') return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours()));
+  if (g === 'h') return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours()));
+  return new Date(t.getTime() - (((t.getTime() % 60_000) + 60_000) % 60_000));
 }
 
 export function addUnit(t: Date, g: Granularity, n = 1): Date {
   if (g === 'm') return new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + n, 1));
   if (g === 'd') return new Date(t.getTime() + n * 86_400_000);
-  return new Date(t.getTime() + n * 3_600_000);
+  if (g === 'h') return new Date(t.getTime() + n * 3_600_000);
+  return new Date(t.getTime() + n * 60_000);
 }
 
 export function ceilTo(t: Date, g: Granularity): Date {
@@ -36,14 +52,17 @@ export function ceilTo(t: Date, g: Granularity): Date {
 
 /**
  * Segments tiling [from, to) exactly, in time order. `coarsest` caps the granularity (grouping
- * by day must not read month rows; per-resource rollups stop at days).
+ * by day must not read month rows; per-resource rollups stop at days). Minute segments are used
+ * only when `minutesFrom` is given, and only for stretches starting at or after it (minute rows
+ * exist for every resource together, and only for recent buckets).
  */
-export function windowSegments(from: Date, to: Date, coarsest: Granularity = 'm'): Segment[] {
-  const allowed = ORDER.slice(ORDER.indexOf(coarsest));
+export function windowSegments(from: Date, to: Date, coarsest: Exclude<Granularity, 'i'> = 'm', minutesFrom: Date | null = null): Segment[] {
+  const allowed = ORDER.slice(ORDER.indexOf(coarsest)).filter((g) => g !== 'i' || minutesFrom !== null);
   const split = (a: Date, b: Date, levels: Granularity[]): Segment[] => {
     if (a.getTime() >= b.getTime()) return [];
     for (let i = 0; i < levels.length; i++) {
       const g = levels[i];
+      if (g === 'i' && a.getTime() < minutesFrom!.getTime()) continue;
       const start = ceilTo(a, g);
       const end = floorTo(b, g);
       if (start.getTime() < end.getTime()) {
