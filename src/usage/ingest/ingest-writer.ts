@@ -63,6 +63,7 @@ export const STORE_EVENTS_SQL = `
       CASE WHEN ins.resource_type IS NULL THEN '' ELSE ins.resource_type || '/' || ins.resource_id END AS res,
       date_trunc('minute', ins.ts, 'UTC') AS minute, i.unique_value
     FROM ins JOIN (SELECT tenant_id, event_id, unique_value FROM input WHERE unique_value IS NOT NULL) i USING (tenant_id, event_id)
+    WHERE $11::boolean -- false when no event carries a unique value: the join is then not run at all
   ),
   uniques AS (
     INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
@@ -82,17 +83,23 @@ export function eventKey(tenantId: string, eventId: string): string {
  * atomic statement. Returns the keys that were new (the others were already recorded).
  */
 export async function storeEvents(db: Queryable, items: readonly EventToStore[]): Promise<Set<string>> {
-  const rows = await db.query(STORE_EVENTS_SQL, [
-    items.map((i) => i.tenantId),
-    items.map((i) => i.event.eventId),
-    items.map((i) => i.event.metric),
-    items.map((i) => i.event.quantity.toFixed()),
-    items.map((i) => i.event.timestamp.toISOString()),
-    items.map((i) => i.event.resourceType),
-    items.map((i) => i.event.resourceId),
-    items.map((i) => i.costCenterId),
-    items.map((i) => (i.event.properties === null ? null : JSON.stringify(i.event.properties))),
-    items.map((i) => i.uniqueValue),
-  ]);
+  const n = items.length;
+  const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
+  let anyUnique = false;
+  for (let i = 0; i < n; i++) {
+    const { tenantId, event: e, costCenterId, uniqueValue } = items[i];
+    cols[0][i] = tenantId;
+    cols[1][i] = e.eventId;
+    cols[2][i] = e.metric;
+    cols[3][i] = e.quantity.toFixed();
+    cols[4][i] = e.timestamp.toISOString();
+    cols[5][i] = e.resourceType;
+    cols[6][i] = e.resourceId;
+    cols[7][i] = costCenterId;
+    cols[8][i] = e.properties === null ? null : JSON.stringify(e.properties);
+    cols[9][i] = uniqueValue;
+    if (uniqueValue !== null) anyUnique = true;
+  }
+  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique]);
   return new Set(rows.map((r) => eventKey(r.tenant_id, r.event_id)));
 }
