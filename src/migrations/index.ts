@@ -4,7 +4,7 @@ import { Subscriptions1764300000000 } from './1764300000000-subscriptions';
 import { Invoices1764400000000 } from './1764400000000-invoices';
 import { Stripe1764500000000 } from './1764500000000-stripe';
 import { RealtimeCost1764600000000 } from './1764600000000-realtime-cost';
-import { MinuteRollups1764700000000 } from './1764700000000-minute-rollups';
+import { RollupFamilies1764700000000 } from './1764700000000-rollup-families';
 
 /** Every migration, in order; listed explicitly so the app, the CLI and the tests run the same set. */
-export const MIGRATIONS = [Foundation1764100000000, UsageMetering1764200000000, Subscriptions1764300000000, Invoices1764400000000, Stripe1764500000000, RealtimeCost1764600000000, MinuteRollups1764700000000];
+export const MIGRATIONS = [Foundation1764100000000, UsageMetering1764200000000, Subscriptions1764300000000, Invoices1764400000000, Stripe1764500000000, RealtimeCost1764600000000, RollupFamilies1764700000000];

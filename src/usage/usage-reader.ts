@@ -4,7 +4,7 @@ import { Transactions } from '../common/database/transactions';
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
 import { ALL_RESOURCES, splitResourceKey } from './rollups/resource-key';
-import { Segment, minuteHorizon, windowSegments } from './rollups/window-segments';
+import { Segment, addUnit, minuteHorizon, windowSegments } from './rollups/window-segments';
 
 export type GroupBy = 'metric' | 'resource' | 'costCenter' | 'day';
 
@@ -68,9 +68,9 @@ export class UsageReader {
   async aggregate(q: UsageQuery): Promise<UsageAggregate[]> {
     const metrics = q.metrics ?? this.catalog.allMetrics().map((m) => m.key);
     if (metrics.length === 0 || q.from.getTime() >= q.to.getTime()) return [];
-    const coarsest = q.groupBy === 'day' || q.groupBy === 'resource' ? 'd' : 'm';
-    // Minute rows exist for every resource together only: per-resource reads keep raw edges.
-    const segments = windowSegments(q.from, q.to, coarsest, q.groupBy === 'resource' ? null : minuteHorizon());
+    // Grouping by day must not read month rows. Minute rows exist for every resource together
+    // only: per-resource reads keep raw edges.
+    const segments = windowSegments(q.from, q.to, q.groupBy === 'day' ? 'd' : 'm', q.groupBy === 'resource' ? null : minuteHorizon());
     const rows = await this.readRollups(q, metrics, segments);
     const uniqueMetrics = metrics.map((k) => this.catalog.metric(k)!).filter((m) => m && m.aggregation === 'unique_count');
     const distinct = uniqueMetrics.length > 0 ? await this.readDistinct(q, uniqueMetrics.map((m) => ({ key: m.key, property: m.property! })), segments) : new Map<string, number>();
@@ -131,35 +131,57 @@ export class UsageReader {
     return this.tx.manager().query(sql, params);
   }
 
-  /** Distinct counts of unique_count metrics, keyed like the rollup rows. */
+  /**
+   * Distinct counts of unique_count metrics, keyed like the rollup rows. Where a group is one
+   * whole bucket (a day when grouping by day, or a window that is exactly one month, day, hour or
+   * minute) the count kept on its rollup row answers; otherwise the distinct values of the
+   * window's buckets and raw edges are counted together.
+   */
   private async readDistinct(q: UsageQuery, metrics: Array<{ key: string; property: string }>, segments: Segment[]): Promise<Map<string, number>> {
     const params: unknown[] = [q.tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
+    const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
     const rawCcFilter = () => rawCostCenterFilter(q.costCenterId, p);
-    const parts: string[] = [];
+    const resourceFilter = q.groupBy === 'resource' ? `resource_key <> '${ALL_RESOURCES}'` : `resource_key = '${ALL_RESOURCES}'`;
+    const ccFilter = () => (q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}::text`);
+    const oneBucket = segments.length === 1 && segments[0].kind !== 'raw' && addUnit(segments[0].from, segments[0].kind).getTime() === segments[0].to.getTime();
+    const counted = (s: Segment) => s.kind !== 'raw' && (oneBucket || (q.groupBy === 'day' && s.kind === 'd'));
+    const countedParts: string[] = [];
+    const valueParts: string[] = [];
     for (const m of metrics) {
       const metric = p(m.key);
       let prop: string | null = null; // a parameter no part uses would have no type
-      const raw = (from: Date, to: Date) =>
-        `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, properties->>${(prop ??= p(m.property))}::text AS value
-         FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(from)} AND ts < ${p(to)}${rawCcFilter()}`;
-      const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
-      const resourceFilter = q.groupBy === 'resource' ? `resource_key <> '${ALL_RESOURCES}'` : `resource_key = '${ALL_RESOURCES}'`;
-      const ccFilter = () => (q.costCenterId === undefined ? '' : ` AND cost_center_key = ${p(q.costCenterId ?? '')}::text`);
       for (const s of segments) {
-        parts.push(
-          s.kind === 'raw'
-            ? raw(s.from, s.to)
-            : `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
-               WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}
-                 AND ${resourceFilter}${ccFilter()}`,
-        );
+        const bucket = () => `bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}`;
+        if (counted(s)) {
+          countedParts.push(
+            `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, distinct_count AS n FROM usage_rollups
+             WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND ${bucket()} AND ${resourceFilter}${ccFilter()}`,
+          );
+        } else if (s.kind === 'raw') {
+          valueParts.push(
+            `SELECT metric, ${rcc} AS grp_cc, ${rres} AS grp_res, ${rday} AS grp_day, properties->>${(prop ??= p(m.property))}::text AS value
+             FROM usage_events WHERE tenant_id = $1 AND metric = ${metric} AND ts >= ${p(s.from)} AND ts < ${p(s.to)}${rawCcFilter()}`,
+          );
+        } else {
+          valueParts.push(
+            `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday} AS grp_day, value FROM usage_unique_values
+             WHERE tenant_id = $1 AND metric = ${metric} AND granularity = '${s.kind}' AND ${bucket()} AND ${resourceFilter}${ccFilter()}`,
+          );
+        }
       }
     }
+    // Counted and collected parts never share a group (a day is either whole or an edge), so they add up.
+    const parts = [...countedParts];
+    if (valueParts.length > 0) {
+      parts.push(
+        `SELECT metric, grp_cc, grp_res, grp_day, count(DISTINCT value) AS n FROM (${valueParts.join('\n UNION ALL \n')}) v
+         WHERE value IS NOT NULL GROUP BY metric, grp_cc, grp_res, grp_day`,
+      );
+    }
     const rows: Array<{ metric: string; grp_cc: string | null; grp_res: string | null; grp_day: Date | null; n: string }> = await this.tx.manager().query(
-      `SELECT metric, grp_cc, grp_res, grp_day, count(DISTINCT value)::text AS n FROM (${parts.join('\n UNION ALL \n')}) parts
-       WHERE value IS NOT NULL GROUP BY metric, grp_cc, grp_res, grp_day`,
+      `SELECT metric, grp_cc, grp_res, grp_day, sum(n)::text AS n FROM (${parts.join('\n UNION ALL \n')}) parts GROUP BY metric, grp_cc, grp_res, grp_day`,
       params,
     );
     return new Map(rows.map((r) => [groupKey(r.metric, r.grp_cc, r.grp_res, r.grp_day), Number(r.n)]));

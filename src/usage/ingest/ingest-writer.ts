@@ -13,13 +13,21 @@ export interface Queryable {
 }
 
 /**
+ * Rollup families: resource_key '*' (every resource together) for minute, hour, day and month;
+ * one resource for hour, day and month. `g` is the granularity code stored in the rows.
+ */
+export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false),
+  ('h', 'hour', true), ('d', 'day', true), ('m', 'month', true)) AS g(g, unit, per_resource)`;
+
+/**
  * One statement stores the events and folds the new ones into the rollups: PostgreSQL runs it
  * atomically (all or nothing, one commit, one disk flush) and in one round trip. The new events
- * are first folded into their finest buckets (tenant, metric, cost center, resource, minute):
- * a group commit mostly holds a few of those, so the six rollup families (resource_key '*' for
- * minute, hour, day and month; one resource for hour and day) are made from a handful of rows
- * instead of six per event. Rollup rows are written once per key and in key order, so concurrent
- * writers wait for each other instead of deadlocking.
+ * are first folded into their finest buckets (tenant, metric, cost center, resource, minute): a
+ * group commit mostly holds a few of those, so the rollup families are made from a handful of
+ * rows instead of one per event and family. Distinct values of unique_count metrics go in first;
+ * the ones new to a bucket add to its rollup row's distinct_count, so a read whose group is one
+ * bucket counts distinct values without reading them. Rows are written once per key and in key
+ * order, so concurrent writers wait for each other instead of deadlocking.
  */
 export const STORE_EVENTS_SQL = `
   WITH input AS (
@@ -41,23 +49,6 @@ export const STORE_EVENTS_SQL = `
       (array_agg(quantity ORDER BY ts DESC, seq DESC))[1] AS latest_value
     FROM ins GROUP BY 1, 2, 3, 4, 5
   ),
-  rollups AS (
-    INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
-    SELECT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC') AS bucket, cc, CASE WHEN g.per_resource THEN res ELSE '*' END AS rk,
-      sum(sum), sum(count), max(max),
-      (array_agg(latest_ts ORDER BY latest_ts DESC, latest_seq DESC))[1], (array_agg(latest_seq ORDER BY latest_ts DESC, latest_seq DESC))[1],
-      (array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1]
-    FROM fine CROSS JOIN (VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
-    GROUP BY 1, 2, 3, 4, 5, 6
-    ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key) DO UPDATE SET
-      sum = r.sum + EXCLUDED.sum,
-      count = r.count + EXCLUDED.count,
-      max = GREATEST(r.max, EXCLUDED.max),
-      latest_ts = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_ts ELSE r.latest_ts END,
-      latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
-      latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END
-  ),
   fine_uniques AS (
     SELECT DISTINCT ins.tenant_id, ins.metric, coalesce(ins.cost_center_id::text, '') AS cc,
       CASE WHEN ins.resource_type IS NULL THEN '' ELSE ins.resource_type || '/' || ins.resource_id END AS res,
@@ -68,9 +59,34 @@ export const STORE_EVENTS_SQL = `
   uniques AS (
     INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
     SELECT DISTINCT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC'), cc, CASE WHEN g.per_resource THEN res ELSE '*' END, unique_value
-    FROM fine_uniques CROSS JOIN (VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false), ('h', 'hour', true), ('d', 'day', true)) AS g(g, unit, per_resource)
+    FROM fine_uniques CROSS JOIN ${ROLLUP_FAMILIES_SQL}
     ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT DO NOTHING
+    RETURNING tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key
+  ),
+  new_distinct AS (
+    SELECT tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, count(*) AS n FROM uniques GROUP BY 1, 2, 3, 4, 5, 6
+  ),
+  rollups AS (
+    INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value, distinct_count)
+    SELECT k.*, coalesce(nd.n, 0) FROM (
+      SELECT tenant_id, metric, g.g::"char" AS granularity, date_trunc(g.unit, minute, 'UTC') AS bucket_start, cc AS cost_center_key,
+        CASE WHEN g.per_resource THEN res ELSE '*' END AS resource_key,
+        sum(sum), sum(count), max(max),
+        (array_agg(latest_ts ORDER BY latest_ts DESC, latest_seq DESC))[1], (array_agg(latest_seq ORDER BY latest_ts DESC, latest_seq DESC))[1],
+        (array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1]
+      FROM fine CROSS JOIN ${ROLLUP_FAMILIES_SQL}
+      GROUP BY 1, 2, 3, 4, 5, 6
+    ) k LEFT JOIN new_distinct nd USING (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key)
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key) DO UPDATE SET
+      sum = r.sum + EXCLUDED.sum,
+      count = r.count + EXCLUDED.count,
+      max = GREATEST(r.max, EXCLUDED.max),
+      latest_ts = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_ts ELSE r.latest_ts END,
+      latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
+      latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END,
+      distinct_count = r.distinct_count + EXCLUDED.distinct_count
   )
   SELECT tenant_id, event_id FROM ins`;
 

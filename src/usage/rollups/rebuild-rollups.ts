@@ -31,7 +31,7 @@ export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promis
   await db.query('DELETE FROM usage_rollups WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query('DELETE FROM usage_unique_values WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query(rollupInsert("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
-  await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day')"), [tenantIds]);
+  await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   const uniques = (resourceExpr: string, granularities: string) => `
     INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
     SELECT DISTINCT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), ${resourceExpr}, e.properties->>m.property
@@ -39,5 +39,12 @@ export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promis
       CROSS JOIN (VALUES ${granularities}) AS g(g, unit)
     WHERE e.tenant_id = ANY($1) AND e.properties->>m.property IS NOT NULL AND ${MINUTE_ROWS_KEPT}`;
   await db.query(uniques("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
-  await db.query(uniques(RESOURCE_KEY.replace(/resource_/g, 'e.resource_'), "('h', 'hour'), ('d', 'day')"), [tenantIds]);
+  await db.query(uniques(RESOURCE_KEY.replace(/resource_/g, 'e.resource_'), "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
+  await db.query(
+    `UPDATE usage_rollups r SET distinct_count = u.n
+     FROM (SELECT tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, count(*) AS n
+           FROM usage_unique_values WHERE tenant_id = ANY($1) GROUP BY 1, 2, 3, 4, 5, 6) u
+     WHERE (r.tenant_id, r.metric, r.granularity, r.bucket_start, r.cost_center_key, r.resource_key) = (u.tenant_id, u.metric, u.granularity, u.bucket_start, u.cost_center_key, u.resource_key)`,
+    [tenantIds],
+  );
 }
