@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { frameworkErrors, registerJsonDepthLimit } from './common/http/hostile-input';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { registerRespondedHook } from './common/http/responded';
 import { createValidationPipe } from './common/http/validation';
 import { PinoNestLogger, createLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
@@ -101,6 +102,7 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   await registerSecurityHeaders(app, DOCS_PATH);
   registerJsonDepthLimit(fastify);
   app.get(Metrics).instrument(fastify);
+  registerRespondedHook(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);

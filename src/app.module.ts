@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -22,7 +22,6 @@ import { dataSourceOptions } from './common/database/data-source-options';
 import { ProblemFilter } from './common/errors/problem-filter';
 import { HealthModule } from './common/health/health';
 import { RateLimitGuard } from './common/http/rate-limit.guard';
-import { RespondedInterceptor } from './common/http/responded';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { MetricsModule } from './common/metrics/metrics';
 
@@ -64,7 +63,6 @@ export class AppModule {
         // After the two above (guards run in this order): counts only verified, authorized callers.
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
-        { provide: APP_INTERCEPTOR, useClass: RespondedInterceptor },
       ],
     };
   }

@@ -1,6 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { Observable, map } from 'rxjs';
+import type { FastifyInstance } from 'fastify';
 
 /** A handler result whose status depends on what happened (201 created / 200 existing). */
 export class Responded<T> {
@@ -11,18 +9,16 @@ export class Responded<T> {
   ) {}
 }
 
-/** Unwraps Responded results into the reply's status and headers, so controllers never need @Res(). */
-@Injectable()
-export class RespondedInterceptor implements NestInterceptor {
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(
-      map((result) => {
-        if (!(result instanceof Responded)) return result;
-        const reply = ctx.switchToHttp().getResponse<FastifyReply>();
-        void reply.status(result.status);
-        for (const [k, v] of Object.entries(result.headers)) void reply.header(k, v);
-        return result.body;
-      }),
-    );
-  }
+/**
+ * Unwraps Responded results into the reply's status and headers, so controllers never need
+ * @Res(). A Fastify hook rather than a Nest interceptor: an interceptor puts an observable chain
+ * and async-context bindings on every request of every route.
+ */
+export function registerRespondedHook(fastify: FastifyInstance): void {
+  fastify.addHook('preSerialization', (_request, reply, payload, done) => {
+    if (!(payload instanceof Responded)) return done(null, payload);
+    void reply.status(payload.status);
+    for (const [k, v] of Object.entries(payload.headers)) void reply.header(k, v);
+    done(null, payload.body);
+  });
 }
