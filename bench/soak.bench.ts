@@ -1,7 +1,7 @@
 /**
  * Soak: a steady mixed load for BENCH_SOAK_MINUTES (default 10) against the running service,
  * sampled every 30 s (p99 of each request type in the window, requests, errors, VmRSS), then
- * checked for errors and for a growth trend of ingest p99 and RSS. Run only when named
+ * checked for errors and for a growth trend of each request type's p99 and of RSS. Run only when named
  * (`npm run bench -- soak`).
  *
  * The load is paced, not flat-out: BENCH_SOAK_CLIENTS clients (default 20), each sending one
@@ -208,7 +208,8 @@ export async function soakBench(ctx: BenchContext): Promise<void> {
   const totalSec = (performance.now() - t0) / 1000;
 
   // Growth trend after warm-up: last third vs first third, and the RSS slope.
-  const ingestTrend = trendRatio(samples, (s) => s.p99.ingest);
+  const trends = Object.fromEntries(KINDS.map((k) => [k, trendRatio(samples, (s) => s.p99[k])])) as Record<Kind, ReturnType<typeof trendRatio>>;
+  const ingestTrend = trends.ingest;
   const rssTrend = trendRatio(samples, (s) => s.rssMb);
   const steady = samples.slice(1);
   const rssSlope = steady.length >= 2 ? slope(steady.map((s) => s.atSec / 60), steady.map((s) => s.rssMb)) : NaN;
@@ -229,7 +230,7 @@ export async function soakBench(ctx: BenchContext): Promise<void> {
   report.add({ bench: BENCH, name: `requests in ${minutes} min (mixed)`, value: totalRequests, unit: '' });
   report.add({ bench: BENCH, name: 'achieved req/s (paced)', value: achieved, unit: 'req/s' });
   report.add({ bench: BENCH, name: 'errors (unexpected status, connection, timeout)', value: totalErrors, unit: '', goal: { op: '<=', target: 0 } });
-  report.add({ bench: BENCH, name: 'ingest p99 trend (last third / first third)', value: ingestTrend.ratio, unit: '×', goal: { op: '<=', target: 1.5 } });
+  for (const k of KINDS) report.add({ bench: BENCH, name: `${k} p99 trend (last third / first third)`, value: trends[k].ratio, unit: '×', goal: { op: '<=', target: 1.5 } });
   report.add({ bench: BENCH, name: 'VmRSS trend (last third / first third)', value: rssTrend.ratio, unit: '×', goal: { op: '<=', target: 1.25 } });
   report.add({ bench: BENCH, name: 'VmRSS least-squares slope after warm-up', value: rssSlope, unit: 'MB/min' });
   report.add({ bench: BENCH, name: 'VmRSS max of the samples', value: Math.max(...samples.map((s) => s.rssMb)), unit: 'MB' });
