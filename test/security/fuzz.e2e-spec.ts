@@ -336,6 +336,10 @@ describe('fuzz every operation of the OpenAPI document', () => {
     // IsNumber's maxDecimalPlaces threw on 3e-323 (500).
     const alert = await request('POST', `${API}/realtime-cost/tenants/${TENANT}/alerts`, { token: admin, body: { name: 'x', type: 'budget_percent', percent: 3e-323 } });
     expect(expectProblem(alert, 400, 'VALIDATION_FAILED').errors).toEqual(expect.arrayContaining([{ path: 'percent', message: 'must have at most 4 decimal places' }]));
+    // An object key that is not a valid regular expression, named in a validation message (500).
+    const costCenterId = ids.get('costCenterId')![0];
+    const bad = await request('PUT', `${API}/cost-centers/${costCenterId}`, { token: admin, body: { name: 'x', rules: { '_(`u': 1e308 } } });
+    expectProblem(bad, 400, 'VALIDATION_FAILED');
   });
 
   it('still serves a valid request afterwards (no poisoned prototypes or state)', async () => {

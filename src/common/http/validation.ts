@@ -8,7 +8,9 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     const segment = /^\d+$/.test(e.property) ? `[${e.property}]` : parent ? `.${e.property}` : e.property;
     const path = `${parent}${segment}`;
     for (const message of Object.values(e.constraints ?? {})) {
-      out.push({ path, message: message.replace(/^property \S+ /, '').replace(new RegExp(`^${e.property} `), '') });
+      // The property name is client text (an object key): stripped as a plain prefix, never as a pattern.
+      const text = message.replace(/^property \S+ /, '');
+      out.push({ path, message: text.startsWith(`${e.property} `) ? text.slice(e.property.length + 1) : text });
     }
     if (e.children?.length) out.push(...flattenValidationErrors(e.children, path));
   }
