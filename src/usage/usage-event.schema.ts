@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import type { MetricDef } from '../catalog/catalog.types';
 import { FieldError, ProblemError, ValidationFailed } from '../common/errors/problem';
-import { Dec, quantityProblem } from '../common/money/decimal';
+import { Dec, checkQuantity } from '../common/money/decimal';
 
 /**
  * Usage input is checked by a compiled JSON Schema (ajv), not per-object class-validator: this
@@ -150,8 +150,8 @@ function normalize(
   unknownMetrics: FieldError[],
 ): UsageEvent | null {
   const before = errors.length;
-  const problem = quantityProblem(input.quantity);
-  if (problem) errors.push({ path: `${at}quantity`, message: problem });
+  const quantity = checkQuantity(input.quantity);
+  if (typeof quantity === 'string') errors.push({ path: `${at}quantity`, message: quantity });
   let timestamp = new Date(now);
   if (input.timestamp !== undefined) {
     const ms = parseInstant(input.timestamp);
@@ -176,7 +176,7 @@ function normalize(
     eventId: input.eventId ?? randomUUID(),
     generatedId: input.eventId === undefined,
     metric: input.metric,
-    quantity: new Dec(String(input.quantity).trim()),
+    quantity: quantity as Dec,
     timestamp,
     resourceType: input.resourceType ?? null,
     resourceId: input.resourceId ?? null,

@@ -42,10 +42,16 @@ export function formatQuantity(d: Dec): string {
 
 /** Checks a usage quantity: >= 0, at most 12 decimals, below 1e18. Returns an error message or null. */
 export function quantityProblem(input: unknown): string | null {
+  const q = checkQuantity(input);
+  return typeof q === 'string' ? q : null;
+}
+
+/** The quantity as a decimal, or what is wrong with it. */
+export function checkQuantity(input: unknown): Dec | string {
   const d = parseDecimal(input);
   if (d === null) return 'must be a decimal number or decimal string';
   if (d.isNegative()) return 'must be >= 0';
   if (d.decimalPlaces() > MAX_QUANTITY_DECIMALS) return `must have at most ${MAX_QUANTITY_DECIMALS} decimals`;
   if (d.gte(MAX_QUANTITY)) return 'must be less than 1e18';
-  return null;
+  return d;
 }
