@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PgPool } from '../common/database/pg-pool';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
+import { QUOTA_CHANGES_CHANNEL, QuotaKey, quotaChangePayloads } from './quota-cache';
 import type { Enforcement, Quota, QuotaPeriod } from './quota-state';
 
 interface QuotaRow {
@@ -104,5 +105,11 @@ export class QuotasRepository {
 
   async delete(tenantId: string, id: string): Promise<void> {
     await this.tx.manager().query('DELETE FROM quotas WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+  }
+
+  /** Tells every instance, when the ambient transaction commits, that these quota states changed. */
+  async notifyChanged(keys: QuotaKey[]): Promise<void> {
+    const payloads = quotaChangePayloads(keys);
+    await this.tx.manager().query('SELECT pg_notify($1, p) FROM unnest($2::text[]) p', [QUOTA_CHANGES_CHANNEL, payloads]);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Aggregation } from '../catalog/catalog.types';
 import { CatalogService } from '../catalog/catalog.service';
 import { Principal, reachesAllTenants } from '../common/auth/principal';
 import { Transactions } from '../common/database/transactions';
@@ -9,6 +10,7 @@ import { CostCentersService } from '../cost-centers/cost-centers.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { UsageReader } from '../usage/usage-reader';
 import type { CreateQuotaDto, QuotaCheckDto, QuotaDto, UpdateQuotaDto } from './dto/quota.dto';
+import { CalendarQuotas, QuotaCache } from './quota-cache';
 import { Quota, QuotaItem, calendarWindow, isAllowed, quotaItem, usageAfter } from './quota-state';
 import { QuotasRepository } from './quotas.repository';
 
@@ -33,6 +35,8 @@ function toDto(q: Quota): QuotaDto {
 
 @Injectable()
 export class QuotasService {
+  private windows: { dayIndex: number; day: { start: Date; end: Date }; month: { start: Date; end: Date } } | null = null;
+
   constructor(
     private readonly quotas: QuotasRepository,
     private readonly usage: UsageReader,
@@ -40,6 +44,7 @@ export class QuotasService {
     private readonly tx: Transactions,
     private readonly subscriptions: SubscriptionsService,
     private readonly costCenters: CostCentersService,
+    private readonly cache: QuotaCache,
   ) {}
 
   private requireMetric(metric: string): void {
@@ -52,17 +57,27 @@ export class QuotasService {
     }
   }
 
+  /**
+   * Create, update and delete NOTIFY in their transaction, so every instance (this one too)
+   * drops its cached state of the (tenant, metric) when they commit; this instance also drops it
+   * at once, so its next check sees the change without waiting for the notification.
+   */
   async create(dto: CreateQuotaDto): Promise<QuotaDto> {
     this.requireMetric(dto.metric);
     await this.requireCostCenter(dto.tenantId, dto.costCenterId);
-    const quota = await this.quotas.insert({
-      tenantId: dto.tenantId,
-      metric: dto.metric,
-      limit: new Dec(dto.limit),
-      period: dto.period,
-      enforcement: dto.enforcement,
-      costCenterId: dto.costCenterId?.toLowerCase() ?? null,
+    const quota = await this.tx.run(async () => {
+      const inserted = await this.quotas.insert({
+        tenantId: dto.tenantId,
+        metric: dto.metric,
+        limit: new Dec(dto.limit),
+        period: dto.period,
+        enforcement: dto.enforcement,
+        costCenterId: dto.costCenterId?.toLowerCase() ?? null,
+      });
+      await this.quotas.notifyChanged([inserted]);
+      return inserted;
     });
+    this.cache.invalidate([quota]);
     return toDto(quota);
   }
 
@@ -75,7 +90,7 @@ export class QuotasService {
   async update(principal: Principal, id: string, body: UpdateQuotaDto & Record<string, unknown>): Promise<QuotaDto> {
     const immutable = ['tenantId', 'metric', 'id'].filter((f) => f in body);
     if (immutable.length > 0) throw new ValidationFailed(immutable.map((path) => ({ path, message: 'is immutable' })));
-    return this.tx.run(async () => {
+    const updated = await this.tx.run(async () => {
       const quota = await this.quotas.findById(reachesAllTenants(principal) ? null : principal.tenantId, id, true);
       if (!quota) throw notFound(`Quota ${id}`);
       await this.requireCostCenter(quota.tenantId, body.costCenterId);
@@ -84,14 +99,23 @@ export class QuotasService {
       if (body.period !== undefined) patch.period = body.period;
       if (body.enforcement !== undefined) patch.enforcement = body.enforcement;
       if (body.costCenterId !== undefined) patch.costCenterId = body.costCenterId?.toLowerCase() ?? null;
-      return toDto(await this.quotas.update(quota.tenantId, id, patch));
+      const after = await this.quotas.update(quota.tenantId, id, patch);
+      await this.quotas.notifyChanged([after]);
+      return after;
     });
+    this.cache.invalidate([updated]);
+    return toDto(updated);
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    const quota = await this.quotas.findById(reachesAllTenants(principal) ? null : principal.tenantId, id);
-    if (!quota) throw notFound(`Quota ${id}`);
-    await this.quotas.delete(quota.tenantId, id);
+    const deleted = await this.tx.run(async () => {
+      const quota = await this.quotas.findById(reachesAllTenants(principal) ? null : principal.tenantId, id);
+      if (!quota) throw notFound(`Quota ${id}`);
+      await this.quotas.delete(quota.tenantId, id);
+      await this.quotas.notifyChanged([quota]);
+      return quota;
+    });
+    this.cache.invalidate([deleted]);
   }
 
   /** The window a quota counts in, at `at`. Billing periods fall back to the UTC month without a live subscription. */
@@ -108,10 +132,25 @@ export class QuotasService {
 
   async state(tenantId: string, metric: string, quantity: Dec, at = new Date()): Promise<QuotaState> {
     const aggregation = this.catalog.metric(metric)!.aggregation;
-    const day = calendarWindow('day', at);
-    const month = calendarWindow('month', at);
+    const { day, month } = this.calendarWindows(at);
+    const cached = this.cache.get(tenantId, metric, day.start, month.start);
+    if (cached) return calendarState(cached, aggregation, quantity);
+    const slot = this.cache.slot(tenantId, metric);
     const rows = await this.quotas.forMetricWithCalendarUsage(tenantId, metric, aggregation, day.start, month.start);
-    if (rows.length === 0) return { allowed: true, items: [] };
+    if (rows.every((r) => r.used !== null)) {
+      // Only day and month quotas of sum, count and max metrics are cached: billing periods and
+      // unique_count / latest usage are read from the database on every check.
+      const known = rows.map((r) => ({ quota: r.quota, used: r.used! }));
+      const value: CalendarQuotas = {
+        dayStart: day.start.getTime(),
+        monthStart: month.start.getTime(),
+        rows: known,
+        items: known.map(({ quota, used }) => Object.freeze(quotaItem(quota, used, quota.period === 'day' ? day : month))),
+      };
+      if (slot) this.cache.fill(tenantId, metric, slot, value);
+      return calendarState(value, aggregation, quantity);
+    }
+    if (slot) this.cache.release(tenantId, metric, slot);
     const billingPeriod = rows.some((r) => r.quota.period === 'billing_period') ? await this.subscriptions.liveBillingPeriod(tenantId) : null;
     const cache = new Map<string, Promise<Dec>>();
     const items = await Promise.all(
@@ -139,4 +178,19 @@ export class QuotasService {
       items: items.map((i) => quotaItem(i.quota, i.used, i.window)),
     };
   }
+
+  /** The UTC day and month holding `at`, computed once per day (the hot path asks thousands of times a second). */
+  private calendarWindows(at: Date): { day: { start: Date; end: Date }; month: { start: Date; end: Date } } {
+    const dayIndex = Math.floor(at.getTime() / 86_400_000);
+    if (this.windows?.dayIndex !== dayIndex) this.windows = { dayIndex, day: calendarWindow('day', at), month: calendarWindow('month', at) };
+    return this.windows;
+  }
+}
+
+/** The state from day and month quotas whose usage is known (cached or just read). */
+function calendarState(value: CalendarQuotas, aggregation: Aggregation, quantity: Dec): QuotaState {
+  return {
+    allowed: isAllowed(value.rows.map(({ quota, used }) => ({ enforcement: quota.enforcement, limit: quota.limit, after: usageAfter(aggregation, used, quantity) }))),
+    items: [...value.items],
+  };
 }

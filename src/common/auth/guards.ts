@@ -2,26 +2,74 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { ExtractJwt } from 'passport-jwt';
 import { ProblemError } from '../errors/problem';
 import { ACCESS_ROLES, IS_PUBLIC } from './access.decorator';
 import { Principal, Role, canAccessTenant } from './principal';
+import { VerifiedTokens } from './verified-tokens';
 
 export type AuthenticatedRequest = FastifyRequest & { user?: Principal };
 
-function isPublic(reflector: Reflector, ctx: ExecutionContext): boolean {
-  return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()]) === true;
+interface RouteAccess {
+  isPublic: boolean;
+  roles: Role[] | undefined;
 }
 
-/** Default deny: every route needs a valid JWT unless marked @Public(). */
+const routeAccessByHandler = new WeakMap<object, WeakMap<object, RouteAccess>>();
+
+/** A route's @Public and @Allow, read once per (handler, class): decorator metadata is fixed after boot. */
+function routeAccess(reflector: Reflector, ctx: ExecutionContext): RouteAccess {
+  const handler = ctx.getHandler();
+  const cls = ctx.getClass();
+  let byClass = routeAccessByHandler.get(handler);
+  if (!byClass) routeAccessByHandler.set(handler, (byClass = new WeakMap()));
+  let access = byClass.get(cls);
+  if (!access) {
+    access = {
+      isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, cls]) === true,
+      roles: reflector.getAllAndOverride<Role[] | undefined>(ACCESS_ROLES, [handler, cls]),
+    };
+    byClass.set(cls, access);
+  }
+  return access;
+}
+
+function isPublic(reflector: Reflector, ctx: ExecutionContext): boolean {
+  return routeAccess(reflector, ctx).isPublic;
+}
+
+/** The same extraction as JwtStrategy's, so the token remembered is the token verified. */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/**
+ * Default deny: every route needs a valid JWT unless marked @Public(). A token verified once
+ * (passport-jwt: signature, algorithm, exp, iss, aud, claims) is remembered until its exp.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
+  private readonly verified = new VerifiedTokens();
+
   constructor(private readonly reflector: Reflector) {
     super();
   }
 
-  override canActivate(ctx: ExecutionContext) {
+  /** Synchronous when the token is known: Nest awaits only what is a promise. */
+  override canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (isPublic(this.reflector, ctx)) return true;
-    return super.canActivate(ctx);
+    const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request as never);
+    const known = token ? this.verified.get(token) : null;
+    if (known) {
+      request.user = known;
+      return true;
+    }
+    return this.verify(ctx, request, token);
+  }
+
+  private async verify(ctx: ExecutionContext, request: AuthenticatedRequest, token: string | null): Promise<boolean> {
+    const ok = (await super.canActivate(ctx)) as boolean;
+    if (ok && token && request.user) this.verified.remember(token, request.user);
+    return ok;
   }
 
   override handleRequest<T>(err: unknown, user: T, info: unknown): T {
@@ -48,7 +96,7 @@ export class AccessGuard implements CanActivate {
     const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.user;
     if (!principal) throw new ProblemError('UNAUTHORIZED', 'Authentication required');
-    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ACCESS_ROLES, [ctx.getHandler(), ctx.getClass()]);
+    const allowed = routeAccess(this.reflector, ctx).roles;
     if (!allowed) throw new ProblemError('FORBIDDEN', 'This route declares no access');
     if (!principal.roles.some((r) => r === 'platform-admin' || allowed.includes(r))) {
       throw new ProblemError('FORBIDDEN', `This action needs one of the roles: ${allowed.join(', ')}`);

@@ -4,6 +4,7 @@ import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';
 import { PgPool } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
+import { QUOTA_CHANGES_CHANNEL, QuotaCache, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
 import { EventToStore, eventKey, storeEvents } from './ingest-writer';
 import { Counter, Histogram } from 'prom-client';
@@ -57,6 +58,7 @@ export class IngestBatcher implements OnApplicationShutdown {
     private readonly pg: PgPool,
     private readonly catalog: CatalogService,
     metrics: Metrics,
+    private readonly quotaCache: QuotaCache,
   ) {
     this.commits = new Counter({ name: 'usage_ingest_commits_total', help: 'Ingest transactions committed', registers: [metrics.registry] });
     this.commitSize = new Histogram({
@@ -166,16 +168,30 @@ export class IngestBatcher implements OnApplicationShutdown {
       });
     });
     if (toStore.length === 0) return outcomes;
-    toStore.sort((a, b) => {
-      const ka = eventKey(a.tenantId, a.event.eventId);
-      const kb = eventKey(b.tenantId, b.event.eventId);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
-    const fresh = await storeEvents({ query: (sql, params) => this.pg.prepared('ingest_store_events', sql, params) }, toStore);
+    // Key order (as the statement writes rows) keeps concurrent writers from deadlocking.
+    toStore.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.event.eventId < b.event.eventId ? -1 : a.event.eventId > b.event.eventId ? 1 : 0));
+    const fresh = await this.storeWithQuotaNotice(toStore);
     for (const [key, owner] of firstOwner) {
       if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
     }
     return outcomes;
+  }
+
+  /**
+   * Quota state: the NOTIFY naming the batch's (tenant, metric) pairs is sent in the storing
+   * transaction, so other instances drop their cached quota state when, and only when, it
+   * commits; this instance drops its own before any of the batch's requests is answered (also on
+   * failure: a commit whose answer was lost may still have happened).
+   */
+  private async storeWithQuotaNotice(toStore: EventToStore[]): Promise<Set<string>> {
+    const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
+    try {
+      return await this.pg.transaction({ channel: QUOTA_CHANGES_CHANNEL, payloads: quotaChangePayloads(changed) }, (tx) =>
+        storeEvents({ query: (sql, params) => tx.prepared('ingest_store_events', sql, params) }, toStore),
+      );
+    } finally {
+      this.quotaCache.invalidate(changed);
+    }
   }
 
   /** The tenants' live cost centers (oldest first, for rule attribution) and the metrics they have quotas on, in one round trip. */
