@@ -12,6 +12,7 @@
  * with a live business-monthly subscription and a hard monthly quota each.
  */
 import * as http from 'node:http';
+import { envInt } from './lib/config';
 import { API, BenchContext } from './lib/context';
 import { INGEST_METRIC, singleEvent, tenantIds } from './lib/events';
 import { expectStatus, httpRequest } from './lib/http';
@@ -26,15 +27,6 @@ type Kind = (typeof KINDS)[number];
 /** One cycle of the mix: 16 ingest, 2 quota checks, 1 preview, 1 real-time current. */
 const MIX: Kind[] = [...Array<Kind>(8).fill('ingest'), 'quota', 'preview', ...Array<Kind>(8).fill('ingest'), 'quota', 'current'];
 const EXPECTED: Record<Kind, number> = { ingest: 201, quota: 200, preview: 200, current: 200 };
-
-function envInt(name: string, def: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim().replace(/_/g, '');
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new Error(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -36,7 +36,8 @@ export interface BenchConfig {
   timeoutMinutes: number;
 }
 
-function int(name: string, def: number, min: number, max: number): number {
+/** An integer setting from the environment (underscores allowed), checked against its range. */
+export function envInt(name: string, def: number, min: number, max: number): number {
   const raw = process.env[name]?.trim().replace(/_/g, '');
   if (raw === undefined || raw === '') return def;
   if (!/^\d+$/.test(raw)) throw new Error(`${name} must be an integer, got "${raw}"`);
@@ -47,20 +48,20 @@ function int(name: string, def: number, min: number, max: number): number {
 
 export function loadBenchConfig(): BenchConfig {
   return {
-    durationSec: int('BENCH_DURATION', 20, 1, 600),
-    warmupSec: int('BENCH_WARMUP', 3, 0, 60),
-    connections: int('BENCH_CONNECTIONS', 50, 1, 1000),
-    batchConnections: int('BENCH_BATCH_CONNECTIONS', 8, 1, 100),
-    batchSize: int('BENCH_BATCH_SIZE', 1000, 1, 1000),
-    tenants: int('BENCH_TENANTS', 100, 1, 10_000),
-    baselineMinRows: int('BENCH_BASELINE_MIN_ROWS', 200_000, 1000, 100_000_000),
-    copyStreams: int('BENCH_COPY_STREAMS', 2, 1, 16),
-    summaryEvents: int('BENCH_SUMMARY_EVENTS', 10_000_000, 10_000, 1_000_000_000),
-    summaryTenants: int('BENCH_SUMMARY_TENANTS', 100, 3, 10_000),
-    summaryRequests: int('BENCH_SUMMARY_REQUESTS', 200, 10, 100_000),
-    periodCloseSubscriptions: int('BENCH_PERIOD_CLOSE_SUBSCRIPTIONS', 10_000, 10, 1_000_000),
+    durationSec: envInt('BENCH_DURATION', 20, 1, 600),
+    warmupSec: envInt('BENCH_WARMUP', 3, 0, 60),
+    connections: envInt('BENCH_CONNECTIONS', 50, 1, 1000),
+    batchConnections: envInt('BENCH_BATCH_CONNECTIONS', 8, 1, 100),
+    batchSize: envInt('BENCH_BATCH_SIZE', 1000, 1, 1000),
+    tenants: envInt('BENCH_TENANTS', 100, 1, 10_000),
+    baselineMinRows: envInt('BENCH_BASELINE_MIN_ROWS', 200_000, 1000, 100_000_000),
+    copyStreams: envInt('BENCH_COPY_STREAMS', 2, 1, 16),
+    summaryEvents: envInt('BENCH_SUMMARY_EVENTS', 10_000_000, 10_000, 1_000_000_000),
+    summaryTenants: envInt('BENCH_SUMMARY_TENANTS', 100, 3, 10_000),
+    summaryRequests: envInt('BENCH_SUMMARY_REQUESTS', 200, 10, 100_000),
+    periodCloseSubscriptions: envInt('BENCH_PERIOD_CLOSE_SUBSCRIPTIONS', 10_000, 10, 1_000_000),
     serverUrl: process.env.BENCH_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres',
     skipBuild: /^(1|true|yes)$/i.test(process.env.BENCH_SKIP_BUILD ?? ''),
-    timeoutMinutes: int('BENCH_TIMEOUT_MINUTES', 90, 1, 24 * 60),
+    timeoutMinutes: envInt('BENCH_TIMEOUT_MINUTES', 90, 1, 24 * 60),
   };
 }
