@@ -178,17 +178,18 @@ export class IngestBatcher implements OnApplicationShutdown {
   }
 
   /**
-   * Quota state: the NOTIFY naming the batch's (tenant, metric) pairs is sent in the storing
-   * transaction, so other instances drop their cached quota state when, and only when, it
-   * commits; this instance drops its own before any of the batch's requests is answered (also on
-   * failure: a commit whose answer was lost may still have happened).
+   * Quota state: the NOTIFY naming the batch's (tenant, metric) pairs is sent by the storing
+   * statement, so other instances drop their cached quota state when, and only when, it commits;
+   * this instance drops its own before any of the batch's requests is answered (also on failure:
+   * a commit whose answer was lost may still have happened).
    */
   private async storeWithQuotaNotice(toStore: EventToStore[]): Promise<Set<string>> {
     const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
     try {
-      return await this.pg.transaction({ channel: QUOTA_CHANGES_CHANNEL, payloads: quotaChangePayloads(changed) }, (tx) =>
-        storeEvents({ query: (sql, params) => tx.prepared('ingest_store_events', sql, params) }, toStore),
-      );
+      return await storeEvents({ query: (sql, params) => this.pg.prepared('ingest_store_events', sql, params) }, toStore, {
+        channel: QUOTA_CHANGES_CHANNEL,
+        payloads: quotaChangePayloads(changed),
+      });
     } finally {
       this.quotaCache.invalidate(changed);
     }

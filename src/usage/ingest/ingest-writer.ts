@@ -87,8 +87,11 @@ export const STORE_EVENTS_SQL = `
       latest_value = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_value ELSE r.latest_value END,
       latest_seq = CASE WHEN (EXCLUDED.latest_ts, EXCLUDED.latest_seq) > (r.latest_ts, r.latest_seq) THEN EXCLUDED.latest_seq ELSE r.latest_seq END,
       distinct_count = r.distinct_count + EXCLUDED.distinct_count
-  )
-  SELECT tenant_id, event_id FROM ins`;
+  ),
+  -- Notifications ride in the statement, so they are delivered if and only if it commits. A
+  -- volatile CTE runs when read: the one-row join reads it whenever an event was stored.
+  notified AS (SELECT count(pg_notify($12, p)) AS n FROM unnest($13::text[]) AS p)
+  SELECT tenant_id, event_id FROM ins CROSS JOIN notified`;
 
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}\u0000${eventId}`;
@@ -98,7 +101,7 @@ export function eventKey(tenantId: string, eventId: string): string {
  * Stores events (already deduplicated, sorted by tenant and event id) with their rollups in one
  * atomic statement. Returns the keys that were new (the others were already recorded).
  */
-export async function storeEvents(db: Queryable, items: readonly EventToStore[]): Promise<Set<string>> {
+export async function storeEvents(db: Queryable, items: readonly EventToStore[], notify: { channel: string; payloads: readonly string[] }): Promise<Set<string>> {
   const n = items.length;
   const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
   let anyUnique = false;
@@ -116,6 +119,6 @@ export async function storeEvents(db: Queryable, items: readonly EventToStore[])
     cols[9][i] = uniqueValue;
     if (uniqueValue !== null) anyUnique = true;
   }
-  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique]);
+  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique, notify.channel, notify.payloads]);
   return new Set(rows.map((r) => eventKey(r.tenant_id, r.event_id)));
 }
