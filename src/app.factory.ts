@@ -7,7 +7,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { frameworkErrors, registerJsonDepthLimit } from './common/http/hostile-input';
+import { frameworkErrors, registerHostileInputChecks } from './common/http/hostile-input';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { registerRespondedHook } from './common/http/responded';
 import { createValidationPipe } from './common/http/validation';
@@ -100,7 +100,7 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   });
   const fastify = app.getHttpAdapter().getInstance();
   await registerSecurityHeaders(app, DOCS_PATH);
-  registerJsonDepthLimit(fastify);
+  registerHostileInputChecks(fastify);
   app.get(Metrics).instrument(fastify);
   registerRespondedHook(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {

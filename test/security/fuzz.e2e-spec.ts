@@ -340,6 +340,26 @@ describe('fuzz every operation of the OpenAPI document', () => {
     const costCenterId = ids.get('costCenterId')![0];
     const bad = await request('PUT', `${API}/cost-centers/${costCenterId}`, { token: admin, body: { name: 'x', rules: { '_(`u': 1e308 } } });
     expectProblem(bad, 400, 'VALIDATION_FAILED');
+    // U+0000 reached PostgreSQL (text and jsonb cannot hold it): a planId of "\u0000" with an
+    // Idempotency-Key failed storing the 404 answer as jsonb (500). Refused before any handler,
+    // with the path of the offending string, key or query parameter.
+    const platform = token({ tenantId: null, roles: ['platform-admin'], sub: 'fuzz-nul' });
+    const sub = await request('POST', `${API}/tenants/${TENANT}/subscriptions`, {
+      token: platform,
+      rawBody: '{"planId":"\\u0000","trial":false}',
+      headers: { ...json, 'idempotency-key': 'nul-1' },
+    });
+    expect(expectProblem(sub, 400, 'VALIDATION_FAILED').errors).toEqual([{ path: 'planId', message: 'must not contain U+0000' }]);
+    const usage = await request('POST', `${API}/tenants/${TENANT}/usage/batch`, {
+      token: admin,
+      rawBody: '{"events":[{"metric":"api_calls","quantity":"1"},{"metric":"api_calls","quantity":"1","properties":{"a":"x\\u0000y"}}]}',
+      headers: json,
+    });
+    expect(expectProblem(usage, 400, 'VALIDATION_FAILED').errors).toEqual([{ path: 'events[1].properties.a', message: 'must not contain U+0000' }]);
+    const key = await request('PUT', `${API}/cost-centers/${costCenterId}`, { token: admin, rawBody: '{"rules":{"a\\u0000":1}}', headers: json });
+    expect(expectProblem(key, 400, 'VALIDATION_FAILED').errors).toEqual([{ path: 'rules.a\\u0000', message: 'key must not contain U+0000' }]);
+    const query = await request('GET', `${API}/tenants/${TENANT}/usage/summary?metric=api%00calls`, { token: admin });
+    expect(expectProblem(query, 400, 'VALIDATION_FAILED').errors).toEqual([{ path: 'metric', message: 'must not contain U+0000' }]);
   });
 
   it('still serves a valid request afterwards (no poisoned prototypes or state)', async () => {

@@ -9,25 +9,71 @@ import { ProblemError } from '../errors/problem';
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** True when `value` nests deeper than `max` (iterative: a hostile body cannot overflow the stack here). */
-export function jsonDepthExceeds(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth + 1 > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node as Record<string, unknown>)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
-  return false;
+/** What makes a parsed JSON body unacceptable before any handler sees it. */
+export interface HostileJson {
+  path: string;
+  message: string;
 }
 
-/** Refuses bodies nested deeper than MAX_JSON_DEPTH with 400 VALIDATION_FAILED, before any handler sees them. */
-export function registerJsonDepthLimit(fastify: FastifyInstance, max = MAX_JSON_DEPTH): void {
+const NUL = '\u0000';
+
+function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/**
+ * The first reason a parsed body cannot be accepted, or null: nesting deeper than `maxDepth`, or a
+ * U+0000 in a string or key (PostgreSQL text and jsonb cannot hold it, so it would fail deep in a
+ * handler as a 500, and no field of the API has a use for it). Iterative: a hostile body cannot
+ * overflow the stack here.
+ */
+export function findHostileJson(value: unknown, maxDepth: number): HostileJson | null {
+  if (typeof value === 'string') return value.includes(NUL) ? { path: '', message: 'must not contain U+0000' } : null;
+  const stack: Array<[unknown, number, string]> = [[value, 0, '']];
+  while (stack.length > 0) {
+    const [node, depth, path] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > maxDepth) return { path: '', message: `nests deeper than ${maxDepth} levels` };
+    const isArray = Array.isArray(node);
+    const keys: Array<string | number> = isArray ? node.map((_, i) => i) : Object.keys(node);
+    for (const key of keys) {
+      if (typeof key === 'string' && key.includes(NUL)) return { path: childPath(path, key.replaceAll(NUL, '\\u0000')), message: 'key must not contain U+0000' };
+      const child = (node as Record<string | number, unknown>)[key];
+      if (typeof child === 'string') {
+        if (child.includes(NUL)) return { path: childPath(path, key), message: 'must not contain U+0000' };
+      } else if (child !== null && typeof child === 'object') stack.push([child, depth + 1, childPath(path, key)]);
+    }
+  }
+  return null;
+}
+
+/** The first query-string parameter holding U+0000 (`%00`), or null. */
+function nulInQuery(query: unknown): string | null {
+  if (query === null || typeof query !== 'object') return null;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (key.includes(NUL) || values.some((v) => typeof v === 'string' && v.includes(NUL))) return key.replaceAll(NUL, '\\u0000');
+  }
+  return null;
+}
+
+/**
+ * Refuses, with 400 VALIDATION_FAILED and before any handler sees them, JSON bodies nested deeper
+ * than `max` and any body string, key or query parameter holding U+0000.
+ */
+export function registerHostileInputChecks(fastify: FastifyInstance, max = MAX_JSON_DEPTH): void {
   fastify.addHook('preValidation', (request, reply, done) => {
-    if (request.body !== null && typeof request.body === 'object' && jsonDepthExceeds(request.body, max)) {
-      sendProblem(reply, request, new ProblemError('VALIDATION_FAILED', `The JSON body nests deeper than ${max} levels`, { errors: [{ path: '', message: `nests deeper than ${max} levels` }] }).toBody());
+    const queryKey = nulInQuery(request.query);
+    if (queryKey !== null) {
+      sendProblem(reply, request, new ProblemError('VALIDATION_FAILED', `Query parameter ${queryKey} holds U+0000`, { errors: [{ path: queryKey, message: 'must not contain U+0000' }] }).toBody());
+      return;
+    }
+    const body = request.body;
+    const hostile = (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) || typeof body === 'string' ? findHostileJson(body, max) : null;
+    if (hostile !== null) {
+      const detail = hostile.path === '' ? `The JSON body ${hostile.message}` : `${hostile.path} ${hostile.message}`;
+      sendProblem(reply, request, new ProblemError('VALIDATION_FAILED', detail, { errors: [hostile] }).toBody());
       return;
     }
     done();
