@@ -90,6 +90,9 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
     forceCloseConnections: 'idle',
     // Malformed URL encoding and over-long path params: problem+json like every other error.
     frameworkErrors,
+    // No Nest middleware is used (hooks and guards do that work), so @fastify/middie, which
+    // would otherwise run on every request, is not registered.
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, imports), adapter, {
     logger: new PinoNestLogger(pino),
