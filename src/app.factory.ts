@@ -4,6 +4,7 @@ import { LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type pino from 'pino';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
@@ -11,7 +12,7 @@ import { frameworkErrors, registerHostileInputChecks } from './common/http/hosti
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { registerRespondedHook } from './common/http/responded';
 import { createValidationPipe } from './common/http/validation';
-import { PinoNestLogger, createLogger } from './common/logging/logger';
+import { LazyChildLogger, PinoNestLogger, createLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
 
 export const API_PREFIX = 'api/v1/billing';
@@ -77,6 +78,8 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // request.log is made on first use (most requests never log through it).
+    childLoggerFactory: (logger: unknown, bindings: pino.Bindings, options: pino.ChildLoggerOptions) => new LazyChildLogger(logger as Pino, bindings, options) as unknown as Pino,
     // Per-request lines only at debug: at ingest rates they would cost more than the work.
     logController: new LogController({
       requestIdLogLabel: 'requestId',

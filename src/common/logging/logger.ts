@@ -48,3 +48,60 @@ export class PinoNestLogger implements LoggerService {
     this.pino.trace({ context }, String(message));
   }
 }
+
+type LogMethod = (...args: unknown[]) => void;
+
+/**
+ * The per-request logger Fastify hands every request (`request.log`), made only when something
+ * logs through it. pino's child() serializes the bindings (through the redaction above) at
+ * creation: on every request that is a few percent of a quota check or an ingest, and with
+ * request logging off almost no request ever logs.
+ */
+export class LazyChildLogger {
+  private made: Pino | undefined;
+
+  constructor(
+    private readonly parent: Pino,
+    private readonly bindingsGiven: pino.Bindings,
+    private readonly options: pino.ChildLoggerOptions,
+  ) {}
+
+  private real(): Pino {
+    return (this.made ??= this.parent.child(this.bindingsGiven, this.options));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.options.level ?? this.parent.level;
+  }
+  set level(level: string) {
+    this.real().level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.real().isLevelEnabled(level);
+  }
+  bindings(): pino.Bindings {
+    return this.real().bindings();
+  }
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): Pino {
+    return this.real().child(bindings, options);
+  }
+  fatal(...args: unknown[]): void {
+    (this.real().fatal as LogMethod)(...args);
+  }
+  error(...args: unknown[]): void {
+    (this.real().error as LogMethod)(...args);
+  }
+  warn(...args: unknown[]): void {
+    (this.real().warn as LogMethod)(...args);
+  }
+  info(...args: unknown[]): void {
+    (this.real().info as LogMethod)(...args);
+  }
+  debug(...args: unknown[]): void {
+    (this.real().debug as LogMethod)(...args);
+  }
+  trace(...args: unknown[]): void {
+    (this.real().trace as LogMethod)(...args);
+  }
+  silent(): void {}
+}
