@@ -10,6 +10,11 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { frameworkErrors, registerHostileInputChecks } from './common/http/hostile-input';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { DirectRoutes } from './common/http/direct-routes';
+import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
+import { RateLimitGuard } from './common/http/rate-limit.guard';
+import { ProblemFilter } from './common/errors/problem-filter';
+import { hotRoutes } from './hot-routes';
 import { registerRespondedHook } from './common/http/responded';
 import { createValidationPipe } from './common/http/validation';
 import { LazyChildLogger, PinoNestLogger, createLogger } from './common/logging/logger';
@@ -122,6 +127,8 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
     swaggerOptions: { persistAuthorization: true },
     customSiteTitle: 'Billing Service API',
   });
+  // The hot routes skip Nest's per-request pipeline, with the same guards, pipes and filter.
+  new DirectRoutes(hotRoutes(API_PREFIX), [app.get(JwtAuthGuard), app.get(AccessGuard), app.get(RateLimitGuard)], app.get(ProblemFilter)).register(app, fastify);
   await app.init();
   return app;
 }

@@ -58,11 +58,17 @@ export class AppModule {
       ],
       providers: [
         JwtStrategy,
-        { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: AccessGuard },
+        // Guards and filter are providers of their own so the direct routes (app.factory.ts) run
+        // the very instances Nest runs (one verified-token cache, one set of rate-limit buckets).
+        JwtAuthGuard,
+        AccessGuard,
+        RateLimitGuard,
+        ProblemFilter,
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: AccessGuard },
         // After the two above (guards run in this order): counts only verified, authorized callers.
-        { provide: APP_GUARD, useClass: RateLimitGuard },
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_FILTER, useExisting: ProblemFilter },
       ],
     };
   }
