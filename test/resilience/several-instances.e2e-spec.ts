@@ -48,6 +48,63 @@ describe('several instances on one database', () => {
     expect(await count(db, `SELECT count(*) FROM subscriptions WHERE tenant_id = 'm-sub'`)).toBe(1);
   });
 
+  it('ingests with the cost centers and quotas just written through another instance (the remembered context is version-checked)', async () => {
+    const writer = httpClient(apps[0].baseUrl);
+    const ingester = httpClient(apps[1].baseUrl);
+    const tenant = 'm-ctx';
+    const ingest = (extra: Record<string, unknown> = {}) =>
+      ingester('POST', `${API}/tenants/${tenant}/usage`, { token: serviceToken(), body: { metric: 'api.requests', quantity: 1, resourceType: 'vm', resourceId: 'vm-1', ...extra } });
+    // The ingesting instance reads and remembers the tenant's context: no cost centers, no quotas.
+    const before = await ingest();
+    expect(before.status).toBe(201);
+    expect(before.body.costCenterId).toBeNull();
+    expect(before.body.quota.items).toEqual([]);
+    const vms = await writer('POST', `${API}/cost-centers`, { token: platformAdmin(), body: { tenantId: tenant, code: 'vms', name: 'VMs', rules: [{ resourceType: 'vm' }] } });
+    expect(vms.status).toBe(201);
+    const quota = await writer('POST', `${API}/quotas`, { token: platformAdmin(), body: { tenantId: tenant, metric: 'api.requests', limit: '100', period: 'month', enforcement: 'soft' } });
+    expect(quota.status).toBe(201);
+    // At once, not eventually: the next event follows the new rule and carries the new quota.
+    const after = await ingest();
+    expect(after.status).toBe(201);
+    expect(after.body.costCenterId).toBe(vms.body.id);
+    expect(after.body.quota.items).toEqual([expect.objectContaining({ quotaId: quota.body.id })]);
+    // An explicit cost center created, then archived, through the other instance.
+    const other = await writer('POST', `${API}/cost-centers`, { token: platformAdmin(), body: { tenantId: tenant, code: 'other', name: 'Other' } });
+    expect(other.status).toBe(201);
+    expect((await ingest({ costCenterId: other.body.id })).status).toBe(201);
+    expect((await writer('DELETE', `${API}/cost-centers/${other.body.id}`, { token: platformAdmin() })).status).toBe(204);
+    const refused = await ingest({ costCenterId: other.body.id });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('UNKNOWN_COST_CENTER');
+    expect(await count(db, `SELECT count(*) FROM usage_events WHERE tenant_id = '${tenant}'`)).toBe(3);
+    expect(await count(db, `SELECT count(*) FROM usage_events WHERE tenant_id = '${tenant}' AND cost_center_id = '${vms.body.id}'`)).toBe(1);
+  });
+
+  it('stores every event exactly once while cost centers change under concurrent ingest on the other instances', async () => {
+    const writer = httpClient(apps[0].baseUrl);
+    const tenant = 'm-churn';
+    const ingestOn = (i: number) =>
+      httpClient(apps[1 + (i % 2)].baseUrl)('POST', `${API}/tenants/${tenant}/usage`, {
+        token: serviceToken(),
+        body: { eventId: `churn-${i}`, metric: 'api.requests', quantity: 1, resourceType: 'vm', resourceId: `vm-${i}` },
+      });
+    const changes = Array.from({ length: 6 }, (_, k) =>
+      writer('POST', `${API}/cost-centers`, { token: platformAdmin(), body: { tenantId: tenant, code: `c${k}`, name: `C${k}`, rules: [{ resourceIdPrefix: `vm-${k}` }] } }),
+    );
+    const [rs, created] = await Promise.all([Promise.all(Array.from({ length: 60 }, (_, i) => ingestOn(i))), Promise.all(changes)]);
+    expect(created.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(statuses(rs)).toEqual(Array(60).fill(201));
+    expect(await count(db, `SELECT count(*) FROM usage_events WHERE tenant_id = '${tenant}'`)).toBe(60);
+    // Rollups hold every stored event once (day rows of the whole tenant).
+    expect(await count(db, `SELECT coalesce(sum(count), 0) FROM usage_rollups WHERE tenant_id = '${tenant}' AND granularity = 'd' AND resource_key = '*'`)).toBe(60);
+    // Each event's cost center is one its rules matched when it was stored, or none.
+    const ids = new Map(created.map((r) => [r.body.id as string, r.body.rules[0].resourceIdPrefix as string]));
+    const { rows } = await db.query(`SELECT resource_id, cost_center_id FROM usage_events WHERE tenant_id = $1`, [tenant]);
+    for (const row of rows as Array<{ resource_id: string; cost_center_id: string | null }>) {
+      if (row.cost_center_id !== null) expect(row.resource_id.startsWith(ids.get(row.cost_center_id)!)).toBe(true);
+    }
+  });
+
   it('holds maxRedemptions when redemptions are spread across instances', async () => {
     const tenants = Array.from({ length: 15 }, (_, i) => `m-cpn${i}`);
     for (const t of tenants) expect((await request('POST', `${API}/tenants/${t}/subscriptions`, { token: tenantAdmin(t), body: { planId: 'free' } })).status).toBe(201);

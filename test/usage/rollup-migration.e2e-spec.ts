@@ -1,6 +1,10 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/common/database/data-source-options';
 import { MIGRATIONS } from '../../src/migrations';
+import { RollupFamilies1764700000000 } from '../../src/migrations/1764700000000-rollup-families';
+
+/** The migrations before the one under test, and up to it. */
+const AT = MIGRATIONS.indexOf(RollupFamilies1764700000000);
 import { rebuildRollups } from '../../src/usage/rollups/rebuild-rollups';
 import { createTestDatabase } from '../support/database';
 
@@ -11,7 +15,7 @@ import { createTestDatabase } from '../support/database';
 describe('rollup families migration', () => {
   it('backfills the new rollup rows of existing events exactly', async () => {
     const db = await createTestDatabase('billing_mig');
-    const before = new DataSource({ ...dataSourceOptions(db.url, { migrationsRun: false }), migrations: MIGRATIONS.slice(0, -1), logging: false } as never);
+    const before = new DataSource({ ...dataSourceOptions(db.url, { migrationsRun: false }), migrations: MIGRATIONS.slice(0, AT), logging: false } as never);
     try {
       await before.initialize();
       await before.runMigrations();
@@ -37,7 +41,7 @@ describe('rollup families migration', () => {
       }
       await before.destroy();
 
-      const after = new DataSource({ ...dataSourceOptions(db.url, { migrationsRun: false }), logging: false } as never);
+      const after = new DataSource({ ...dataSourceOptions(db.url, { migrationsRun: false }), migrations: MIGRATIONS.slice(0, AT + 1), logging: false } as never);
       await after.initialize();
       try {
         expect(await after.runMigrations()).toHaveLength(1);

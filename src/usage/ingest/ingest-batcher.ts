@@ -6,7 +6,7 @@ import { PgPool } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
 import { QUOTA_CHANGES_CHANNEL, QuotaCache, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
-import { EventToStore, eventKey, storeEvents } from './ingest-writer';
+import { EventToStore, StaleIngestContext, eventKey, storeEvents } from './ingest-writer';
 import { Counter, Histogram } from 'prom-client';
 
 /** One request's events: all stored together or none (a batch is all or nothing). */
@@ -35,7 +35,22 @@ interface Pending {
 const MAX_EVENTS_PER_COMMIT = 5000;
 const MAX_IN_FLIGHT = 2;
 const RETRYABLE = new Set(['40P01', '40001']);
-const NO_METRICS: ReadonlySet<string> = new Set();
+/** Tenants whose ingest context is remembered; past this many the memory starts over. */
+const MAX_CACHED_CONTEXTS = 10_000;
+/** Tries of a group whose tenants' context keeps changing under it. */
+const MAX_CONTEXT_ATTEMPTS = 5;
+
+/**
+ * What ingest needs about a tenant: its live cost centers (rule attribution, explicit ids) and
+ * the metrics it has quotas on, at `version` (tenant_ingest_versions, bumped by triggers on any
+ * write to cost_centers or quotas). Remembered per instance: the storing statement checks the
+ * versions, so a context changed by any instance is never used to store.
+ */
+interface TenantContext {
+  version: string;
+  centers: Array<{ id: string; rules: CostCenterRule[] }>;
+  quotaMetrics: ReadonlySet<string>;
+}
 
 /**
  * Group commit. Requests that arrive while a commit is in flight wait in a queue and go
@@ -53,6 +68,8 @@ export class IngestBatcher implements OnApplicationShutdown {
   private readonly commits: Counter;
   private readonly commitSize: Histogram;
   private readonly eventsStored: Counter;
+  private readonly staleContexts: Counter;
+  private readonly contexts = new Map<string, TenantContext>();
 
   constructor(
     private readonly pg: PgPool,
@@ -70,6 +87,11 @@ export class IngestBatcher implements OnApplicationShutdown {
     this.eventsStored = new Counter({
       name: 'usage_events_stored_total',
       help: 'Usage events stored (duplicates excluded)',
+      registers: [metrics.registry],
+    });
+    this.staleContexts = new Counter({
+      name: 'usage_ingest_stale_context_total',
+      help: 'Ingest groups redone because a tenant\'s cost centers or quotas changed after they were read',
       registers: [metrics.registry],
     });
   }
@@ -139,13 +161,37 @@ export class IngestBatcher implements OnApplicationShutdown {
 
   private async store(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
-    const { costCenters, quotaMetrics } = await this.tenantContext(tenantIds);
+    for (let attempt = 1; ; attempt++) {
+      const { contexts, cached } = await this.contextsFor(tenantIds, attempt > 1);
+      const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
+      // A refusal (unknown cost center) is only ever decided on a context just read.
+      if (cached && outcomes.some((o) => o instanceof Error)) continue;
+      if (toStore.length === 0) return outcomes;
+      let fresh: Set<string>;
+      try {
+        fresh = await this.storeWithQuotaNotice(toStore, new Map(tenantIds.map((t) => [t, contexts.get(t)!.version])));
+      } catch (err) {
+        if (!(err instanceof StaleIngestContext)) throw err;
+        this.staleContexts.inc();
+        if (attempt >= MAX_CONTEXT_ATTEMPTS) throw new ProblemError('UNAVAILABLE', 'The tenant\'s cost centers or quotas kept changing during ingest; retry');
+        continue;
+      }
+      for (const [key, owner] of firstOwner) {
+        if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
+      }
+      return outcomes;
+    }
+  }
+
+  /** Attribution and per-job outcomes from the tenants' contexts; the events to store, first occurrence of each key only. */
+  private prepare(jobs: IngestJob[], contexts: ReadonlyMap<string, TenantContext>) {
     const outcomes: Array<IngestOutcome | ProblemError> = [];
     // First occurrence of a (tenant, eventId) in this transaction is the one stored.
     const firstOwner = new Map<string, { job: number; index: number }>();
     const toStore: EventToStore[] = [];
     jobs.forEach((job, j) => {
-      const centers = costCenters.get(job.tenantId) ?? [];
+      const context = contexts.get(job.tenantId)!;
+      const centers = context.centers;
       const known = new Set(centers.map((c) => c.id));
       const unknown: FieldError[] = [];
       const ids = job.events.map((e, i) => {
@@ -157,7 +203,7 @@ export class IngestBatcher implements OnApplicationShutdown {
         outcomes.push(new ProblemError('UNKNOWN_COST_CENTER', unknown.map((u) => `${u.path}: ${u.message}`).join('; '), { errors: unknown }));
         return;
       }
-      outcomes.push({ stored: job.events.map(() => false), costCenterIds: ids, metricsWithQuotas: quotaMetrics.get(job.tenantId) ?? NO_METRICS });
+      outcomes.push({ stored: job.events.map(() => false), costCenterIds: ids, metricsWithQuotas: context.quotaMetrics });
       job.events.forEach((event, index) => {
         const key = eventKey(job.tenantId, event.eventId);
         if (firstOwner.has(key)) return;
@@ -167,14 +213,32 @@ export class IngestBatcher implements OnApplicationShutdown {
         toStore.push({ tenantId: job.tenantId, event, costCenterId: ids[index], uniqueValue: prop === undefined || prop === null ? null : String(prop) });
       });
     });
-    if (toStore.length === 0) return outcomes;
     // Key order (as the statement writes rows) keeps concurrent writers from deadlocking.
     toStore.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.event.eventId < b.event.eventId ? -1 : a.event.eventId > b.event.eventId ? 1 : 0));
-    const fresh = await this.storeWithQuotaNotice(toStore);
-    for (const [key, owner] of firstOwner) {
-      if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
+    return { outcomes, toStore, firstOwner };
+  }
+
+  /**
+   * The tenants' ingest contexts: remembered ones unless `fresh`, the others read (and
+   * remembered) in one round trip. `cached` says whether any came from memory.
+   */
+  private async contextsFor(tenantIds: string[], fresh: boolean): Promise<{ contexts: Map<string, TenantContext>; cached: boolean }> {
+    const contexts = new Map<string, TenantContext>();
+    const missing: string[] = [];
+    for (const t of tenantIds) {
+      const known = fresh ? undefined : this.contexts.get(t);
+      if (known) contexts.set(t, known);
+      else missing.push(t);
     }
-    return outcomes;
+    if (missing.length > 0) {
+      const loaded = await this.loadContexts(missing);
+      if (this.contexts.size + loaded.size > MAX_CACHED_CONTEXTS) this.contexts.clear();
+      for (const [t, c] of loaded) {
+        this.contexts.set(t, c);
+        contexts.set(t, c);
+      }
+    }
+    return { contexts, cached: missing.length < tenantIds.length };
   }
 
   /**
@@ -183,39 +247,43 @@ export class IngestBatcher implements OnApplicationShutdown {
    * this instance drops its own before any of the batch's requests is answered (also on failure:
    * a commit whose answer was lost may still have happened).
    */
-  private async storeWithQuotaNotice(toStore: EventToStore[]): Promise<Set<string>> {
+  private async storeWithQuotaNotice(toStore: EventToStore[], versions: ReadonlyMap<string, string>): Promise<Set<string>> {
     const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
     try {
       return await storeEvents({ query: (sql, params) => this.pg.prepared('ingest_store_events', sql, params) }, toStore, {
-        channel: QUOTA_CHANGES_CHANNEL,
-        payloads: quotaChangePayloads(changed),
-      });
+          channel: QUOTA_CHANGES_CHANNEL,
+          payloads: quotaChangePayloads(changed),
+        },
+        versions,
+      );
     } finally {
       this.quotaCache.invalidate(changed);
     }
   }
 
-  /** The tenants' live cost centers (oldest first, for rule attribution) and the metrics they have quotas on, in one round trip. */
-  private async tenantContext(tenantIds: string[]): Promise<{
-    costCenters: Map<string, Array<{ id: string; rules: CostCenterRule[] }>>;
-    quotaMetrics: Map<string, Set<string>>;
-  }> {
-    const [row] = await this.pg.prepared<{ centers: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> | null; quotas: Array<{ tenant_id: string; metric: string }> | null }>(
+  /**
+   * The tenants' live cost centers (oldest first, for rule attribution), the metrics they have
+   * quotas on and their context versions, read in one statement (one snapshot, so each version is
+   * the version of what was read).
+   */
+  private async loadContexts(tenantIds: string[]): Promise<Map<string, TenantContext>> {
+    const [row] = await this.pg.prepared<{
+      centers: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> | null;
+      quotas: Array<{ tenant_id: string; metric: string }> | null;
+      versions: Array<{ tenant_id: string; version: string }> | null;
+    }>(
       'ingest_tenant_context',
       `SELECT
          (SELECT json_agg(json_build_object('id', id, 'tenant_id', tenant_id, 'rules', rules) ORDER BY created_at, id)
             FROM cost_centers WHERE tenant_id = ANY($1) AND archived_at IS NULL) AS centers,
-         (SELECT json_agg(DISTINCT jsonb_build_object('tenant_id', tenant_id, 'metric', metric)) FROM quotas WHERE tenant_id = ANY($1)) AS quotas`,
+         (SELECT json_agg(DISTINCT jsonb_build_object('tenant_id', tenant_id, 'metric', metric)) FROM quotas WHERE tenant_id = ANY($1)) AS quotas,
+         (SELECT json_agg(json_build_object('tenant_id', tenant_id, 'version', version::text)) FROM tenant_ingest_versions WHERE tenant_id = ANY($1)) AS versions`,
       [tenantIds],
     );
-    const costCenters = new Map<string, Array<{ id: string; rules: CostCenterRule[] }>>();
-    for (const c of row.centers ?? []) {
-      const list = costCenters.get(c.tenant_id) ?? [];
-      list.push({ id: c.id, rules: c.rules });
-      costCenters.set(c.tenant_id, list);
-    }
-    const quotaMetrics = new Map<string, Set<string>>();
-    for (const q of row.quotas ?? []) quotaMetrics.set(q.tenant_id, (quotaMetrics.get(q.tenant_id) ?? new Set()).add(q.metric));
-    return { costCenters, quotaMetrics };
+    const contexts = new Map<string, TenantContext>(tenantIds.map((t) => [t, { version: '0', centers: [], quotaMetrics: new Set<string>() }]));
+    for (const c of row.centers ?? []) contexts.get(c.tenant_id)!.centers.push({ id: c.id, rules: c.rules });
+    for (const q of row.quotas ?? []) (contexts.get(q.tenant_id)!.quotaMetrics as Set<string>).add(q.metric);
+    for (const v of row.versions ?? []) contexts.get(v.tenant_id)!.version = v.version;
+    return contexts;
   }
 }

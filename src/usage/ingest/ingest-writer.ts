@@ -30,9 +30,19 @@ export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour'
  * order, so concurrent writers wait for each other instead of deadlocking.
  */
 export const STORE_EVENTS_SQL = `
-  WITH input AS (
+  WITH stale AS (
+    -- The tenants' context (cost centers, quota metrics) changed since the caller read it: store
+    -- nothing and say so; the caller reads it again and redoes the group.
+    SELECT EXISTS (
+      SELECT 1 FROM unnest($14::text[], $15::bigint[]) AS used(tenant_id, version)
+      LEFT JOIN tenant_ingest_versions v USING (tenant_id)
+      WHERE coalesce(v.version, 0) <> used.version
+    ) AS stale
+  ),
+  input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::jsonb[], $10::text[])
       AS u(tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties, unique_value)
+    WHERE NOT (SELECT stale FROM stale)
   ),
   ins AS (
     INSERT INTO usage_events (tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties)
@@ -91,17 +101,33 @@ export const STORE_EVENTS_SQL = `
   -- Notifications ride in the statement, so they are delivered if and only if it commits. A
   -- volatile CTE runs when read: the one-row join reads it whenever an event was stored.
   notified AS (SELECT count(pg_notify($12, p)) AS n FROM unnest($13::text[]) AS p)
-  SELECT tenant_id, event_id FROM ins CROSS JOIN notified`;
+  SELECT tenant_id, event_id FROM ins CROSS JOIN notified
+  UNION ALL
+  SELECT NULL, NULL FROM stale WHERE stale`;
 
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}\u0000${eventId}`;
 }
 
+/** The storing statement found a tenant's ingest context newer than the one the group was read with. */
+export class StaleIngestContext extends Error {
+  constructor() {
+    super('the ingest context of a tenant changed while the group was prepared');
+  }
+}
+
 /**
  * Stores events (already deduplicated, sorted by tenant and event id) with their rollups in one
- * atomic statement. Returns the keys that were new (the others were already recorded).
+ * atomic statement, provided every tenant's ingest context is still at the version given in
+ * `versions` (else nothing is stored and StaleIngestContext is thrown). Returns the keys that
+ * were new (the others were already recorded).
  */
-export async function storeEvents(db: Queryable, items: readonly EventToStore[], notify: { channel: string; payloads: readonly string[] }): Promise<Set<string>> {
+export async function storeEvents(
+  db: Queryable,
+  items: readonly EventToStore[],
+  notify: { channel: string; payloads: readonly string[] },
+  versions: ReadonlyMap<string, string>,
+): Promise<Set<string>> {
   const n = items.length;
   const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
   let anyUnique = false;
@@ -119,6 +145,7 @@ export async function storeEvents(db: Queryable, items: readonly EventToStore[],
     cols[9][i] = uniqueValue;
     if (uniqueValue !== null) anyUnique = true;
   }
-  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique, notify.channel, notify.payloads]);
+  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
+  if (rows.some((r) => r.tenant_id === null)) throw new StaleIngestContext();
   return new Set(rows.map((r) => eventKey(r.tenant_id, r.event_id)));
 }
