@@ -1,0 +1,81 @@
+import { Dec } from '../../common/money/decimal';
+import { Metrics } from '../../common/metrics/metrics';
+import type { UsageEvent } from '../usage-event.schema';
+import { IngestBatcher, IngestJob } from './ingest-batcher';
+
+/** A PgPool whose storing statement waits until released, recording how many run at once. */
+function fakePool() {
+  const running: Array<{ events: number; release: () => void }> = [];
+  let maxSmallAtOnce = 0;
+  const pool = {
+    prepared: async (name: string, _sql: string, params: unknown[]) => {
+      if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: null }];
+      const tenants = params[0] as string[];
+      const ids = params[1] as string[];
+      const entry: { events: number; release: () => void } = { events: ids.length, release: () => undefined };
+      const done = new Promise<void>((r) => (entry.release = r));
+      running.push(entry);
+      maxSmallAtOnce = Math.max(maxSmallAtOnce, running.filter((r) => r.events < 100).length);
+      await done;
+      running.splice(running.indexOf(entry), 1);
+      return ids.map((id, i) => ({ tenant_id: tenants[i], event_id: id }));
+    },
+  };
+  return { pool, running, maxSmall: () => maxSmallAtOnce };
+}
+
+const event = (id: string): UsageEvent => ({
+  eventId: id,
+  generatedId: false,
+  metric: 'api.requests',
+  quantity: new Dec(1),
+  timestamp: new Date('2026-11-20T00:00:00Z'),
+  resourceType: null,
+  resourceId: null,
+  costCenterId: null,
+  properties: null,
+});
+const job = (tenantId: string, n: number, tag: string): IngestJob => ({ tenantId, events: Array.from({ length: n }, (_, i) => event(`${tag}-${i}`)), pathPrefix: () => '' });
+const tick = () => new Promise((r) => setImmediate(r));
+
+function batcher(pool: unknown): IngestBatcher {
+  const catalog = { metric: () => ({ aggregation: 'sum' }) };
+  const quotaCache = { invalidate: () => undefined };
+  return new IngestBatcher(pool as never, catalog as never, new Metrics(), quotaCache as never);
+}
+
+describe('IngestBatcher scheduling', () => {
+  it('commits small groups one at a time, the requests that arrive meanwhile together in the next', async () => {
+    const { pool, running, maxSmall } = fakePool();
+    const b = batcher(pool);
+    const first = b.submit(job('t1', 1, 'a'));
+    await tick();
+    const rest = Array.from({ length: 10 }, (_, i) => b.submit(job(`t${i}`, 1, `b${i}`)));
+    await tick();
+    expect(running.map((r) => r.events)).toEqual([1]);
+    running[0].release();
+    await first;
+    await tick();
+    await tick();
+    expect(running.map((r) => r.events)).toEqual([10]);
+    running[0].release();
+    const outcomes = await Promise.all(rest);
+    expect(outcomes.every((o) => o.stored[0] === true)).toBe(true);
+    expect(maxSmall()).toBe(1);
+  });
+
+  it('runs a second commit beside a big one, so a batch never holds up single events', async () => {
+    const { pool, running } = fakePool();
+    const b = batcher(pool);
+    const big = b.submit(job('t1', 1000, 'big'));
+    await tick();
+    const small = b.submit(job('t2', 1, 'small'));
+    await tick();
+    await tick();
+    expect(running.map((r) => r.events).sort((x, y) => x - y)).toEqual([1, 1000]);
+    running.find((r) => r.events === 1)!.release();
+    expect((await small).stored).toEqual([true]);
+    running[0].release();
+    expect((await big).stored.every(Boolean)).toBe(true);
+  });
+});
