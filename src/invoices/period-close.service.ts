@@ -24,7 +24,8 @@ export interface PeriodCloseSummary {
   durationMs: number;
 }
 
-type Step = 'done' | 'busy' | 'resumed' | { invoiced: boolean; canceled: boolean };
+/** A closed period; `more` when the next step may have work (another ended period, a due resume). */
+type Step = 'done' | 'busy' | 'resumed' | { invoiced: boolean; canceled: boolean; more: boolean };
 
 const BATCH = 200;
 /** Subscriptions closed side by side; each holds one pooled connection. */
@@ -121,6 +122,8 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
       this.periods.inc();
       if (step.invoiced) summary.invoicesFinalized++;
       if (step.canceled) summary.canceled++;
+      // Without this, one more transaction per subscription only to find it done.
+      if (!step.more) return false;
     }
   }
 
@@ -135,8 +138,9 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     }
     if (s.currentPeriodEnd.getTime() > now.getTime()) return 'done';
     const invoiced = await this.invoicePeriod(s, now);
-    const canceled = await this.advance(s);
-    return { invoiced, canceled };
+    const { canceled, nextEnd } = await this.advance(s);
+    const more = nextEnd !== null && (nextEnd.getTime() <= now.getTime() || s.status === 'paused');
+    return { invoiced, canceled, more };
   }
 
   /** Invoices the ended current period (a trial bills nothing, so it gets no invoice). */
@@ -153,8 +157,11 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     return true;
   }
 
-  /** Moves to the next period, applying a pending cancel or plan change at the boundary. */
-  private async advance(s: Subscription): Promise<boolean> {
+  /**
+   * Moves to the next period, applying a pending cancel or plan change at the boundary. Says
+   * whether it canceled now and where the next period ends (null: billing closed).
+   */
+  private async advance(s: Subscription): Promise<{ canceled: boolean; nextEnd: Date | null }> {
     const boundary = s.currentPeriodEnd;
     if (s.status === 'canceled' || s.cancelAtPeriodEnd) {
       await this.subscriptions.update(s.id, {
@@ -166,7 +173,7 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
         resumesAt: null,
       });
       if (s.status === 'paused') await this.subscriptions.closePause(s.id, boundary);
-      return s.status !== 'canceled';
+      return { canceled: s.status !== 'canceled', nextEnd: null };
     }
     const plan = this.catalog.plan(s.pendingChange?.planId ?? s.planId)!;
     const anchorAt = plan.interval !== s.interval ? boundary : s.anchorAt;
@@ -183,6 +190,6 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
     };
     if (s.status === 'trialing') patch.status = 'active';
     await this.subscriptions.update(s.id, patch);
-    return false;
+    return { canceled: false, nextEnd: next.end };
   }
 }
