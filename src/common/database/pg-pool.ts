@@ -17,4 +17,23 @@ export class PgPool {
   async prepared<R extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> {
     return (await this.pool.query<R>({ name, text, values })).rows;
   }
+
+  /** Runs `work` in one transaction on one pooled connection (named statements prepared on it). */
+  async transaction<T>(work: (prepared: PreparedQuery) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(async <R extends QueryResultRow>(name: string, text: string, values: unknown[]) => (await client.query<R>({ name, text, values })).rows);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken as Error | undefined);
+    }
+  }
 }
+
+export type PreparedQuery = <R extends QueryResultRow>(name: string, text: string, values: unknown[]) => Promise<R[]>;

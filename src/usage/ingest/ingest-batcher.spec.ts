@@ -79,3 +79,38 @@ describe('IngestBatcher scheduling', () => {
     expect((await big).stored.every(Boolean)).toBe(true);
   });
 });
+
+describe('IngestBatcher when a tenant context keeps changing', () => {
+  it('redoes a stale group once, then stores it in a transaction holding the context versions', async () => {
+    const calls: string[] = [];
+    const answer = (name: string, params: unknown[], stale: boolean) => {
+      calls.push(name);
+      if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: [{ tenant_id: 't1', version: String(calls.length) }] }];
+      if (name === 'ingest_lock_contexts') return [{ tenant_id: 't1' }];
+      if (stale) return [{ tenant_id: null, event_id: null }];
+      return (params[1] as string[]).map((id) => ({ tenant_id: 't1', event_id: id }));
+    };
+    const pool = {
+      prepared: async (name: string, _sql: string, params: unknown[]) => answer(name, params, true),
+      transaction: async <T>(work: (db: (name: string, sql: string, params: unknown[]) => Promise<unknown[]>) => Promise<T>) => {
+        calls.push('BEGIN');
+        const result = await work(async (name, _sql, params) => answer(name, params, false));
+        calls.push('COMMIT');
+        return result;
+      },
+    };
+    const outcome = await batcher(pool).submit(job('t1', 2, 'churn'));
+    expect(outcome.stored).toEqual([true, true]);
+    expect(calls).toEqual([
+      'ingest_tenant_context',
+      'ingest_store_events',
+      'ingest_tenant_context',
+      'ingest_store_events',
+      'BEGIN',
+      'ingest_lock_contexts',
+      'ingest_tenant_context',
+      'ingest_store_events',
+      'COMMIT',
+    ]);
+  });
+});

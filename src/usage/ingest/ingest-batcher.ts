@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CatalogService } from '../../catalog/catalog.service';
 import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';
-import { PgPool } from '../../common/database/pg-pool';
+import { PgPool, PreparedQuery } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
 import { QUOTA_CHANGES_CHANNEL, QuotaCache, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
@@ -45,8 +45,6 @@ const BIG_COMMIT = 100;
 const RETRYABLE = new Set(['40P01', '40001']);
 /** Tenants whose ingest context is remembered; past this many the memory starts over. */
 const MAX_CACHED_CONTEXTS = 10_000;
-/** Tries of a group whose tenants' context keeps changing under it. */
-const MAX_CONTEXT_ATTEMPTS = 5;
 
 /**
  * What ingest needs about a tenant: its live cost centers (rule attribution, explicit ids) and
@@ -179,26 +177,59 @@ export class IngestBatcher implements OnApplicationShutdown {
 
   private async store(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
-    for (let attempt = 1; ; attempt++) {
-      const { contexts, cached } = await this.contextsFor(tenantIds, attempt > 1);
+    const pooled: PreparedQuery = (name, text, values) => this.pg.prepared(name, text, values);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const { contexts, cached } = await this.contextsFor(pooled, tenantIds, attempt > 1);
       const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
       // A refusal (unknown cost center) is only ever decided on a context just read.
       if (cached && outcomes.some((o) => o instanceof Error)) continue;
       if (toStore.length === 0) return outcomes;
-      let fresh: Set<string>;
       try {
-        fresh = await this.storeWithQuotaNotice(toStore, new Map(tenantIds.map((t) => [t, contexts.get(t)!.version])));
+        const fresh = await this.storeWithQuotaNotice(pooled, toStore, contexts);
+        return this.settle(outcomes, firstOwner, fresh);
       } catch (err) {
         if (!(err instanceof StaleIngestContext)) throw err;
         this.staleContexts.inc();
-        if (attempt >= MAX_CONTEXT_ATTEMPTS) throw new ProblemError('UNAVAILABLE', 'The tenant\'s cost centers or quotas kept changing during ingest; retry');
-        continue;
       }
-      for (const [key, owner] of firstOwner) {
-        if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
-      }
-      return outcomes;
     }
+    return this.storeLocked(jobs, tenantIds);
+  }
+
+  /**
+   * The group again, its tenants' context versions held (FOR SHARE) from the read of the context
+   * to the commit: a cost-center or quota write of these tenants waits for it (its trigger
+   * updates the version row), so the context cannot go stale. Taken after an optimistic try
+   * went stale, so constant changes to a tenant's cost centers never starve its ingest.
+   */
+  private async storeLocked(jobs: IngestJob[], tenantIds: string[]): Promise<Array<IngestOutcome | ProblemError>> {
+    try {
+      return await this.lockedTransaction(jobs, tenantIds);
+    } finally {
+      // The statement's own invalidation ran before this COMMIT: drop the state again after it.
+      this.quotaCache.invalidate(jobs.flatMap((j) => j.events.map((e) => ({ tenantId: j.tenantId, metric: e.metric }))));
+    }
+  }
+
+  private lockedTransaction(jobs: IngestJob[], tenantIds: string[]): Promise<Array<IngestOutcome | ProblemError>> {
+    return this.pg.transaction(async (db) => {
+      await db(
+        'ingest_lock_contexts',
+        `WITH ensured AS (INSERT INTO tenant_ingest_versions (tenant_id, version) SELECT t, 0 FROM unnest($1::text[]) AS t ORDER BY t ON CONFLICT DO NOTHING)
+         SELECT tenant_id FROM tenant_ingest_versions WHERE tenant_id = ANY($1) ORDER BY tenant_id FOR SHARE`,
+        [tenantIds],
+      );
+      const { contexts } = await this.contextsFor(db, tenantIds, true);
+      const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
+      if (toStore.length === 0) return outcomes;
+      return this.settle(outcomes, firstOwner, await this.storeWithQuotaNotice(db, toStore, contexts));
+    });
+  }
+
+  private settle(outcomes: Array<IngestOutcome | ProblemError>, firstOwner: Map<string, { job: number; index: number }>, fresh: Set<string>) {
+    for (const [key, owner] of firstOwner) {
+      if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
+    }
+    return outcomes;
   }
 
   /** Attribution and per-job outcomes from the tenants' contexts; the events to store, first occurrence of each key only. */
@@ -240,7 +271,7 @@ export class IngestBatcher implements OnApplicationShutdown {
    * The tenants' ingest contexts: remembered ones unless `fresh`, the others read (and
    * remembered) in one round trip. `cached` says whether any came from memory.
    */
-  private async contextsFor(tenantIds: string[], fresh: boolean): Promise<{ contexts: Map<string, TenantContext>; cached: boolean }> {
+  private async contextsFor(db: PreparedQuery, tenantIds: string[], fresh: boolean): Promise<{ contexts: Map<string, TenantContext>; cached: boolean }> {
     const contexts = new Map<string, TenantContext>();
     const missing: string[] = [];
     for (const t of tenantIds) {
@@ -249,7 +280,7 @@ export class IngestBatcher implements OnApplicationShutdown {
       else missing.push(t);
     }
     if (missing.length > 0) {
-      const loaded = await this.loadContexts(missing);
+      const loaded = await this.loadContexts(db, missing);
       if (this.contexts.size + loaded.size > MAX_CACHED_CONTEXTS) this.contexts.clear();
       for (const [t, c] of loaded) {
         this.contexts.set(t, c);
@@ -265,10 +296,11 @@ export class IngestBatcher implements OnApplicationShutdown {
    * this instance drops its own before any of the batch's requests is answered (also on failure:
    * a commit whose answer was lost may still have happened).
    */
-  private async storeWithQuotaNotice(toStore: EventToStore[], versions: ReadonlyMap<string, string>): Promise<Set<string>> {
+  private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>): Promise<Set<string>> {
+    const versions = new Map([...contexts].map(([t, c]) => [t, c.version]));
     const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
     try {
-      return await storeEvents({ query: (sql, params) => this.pg.prepared('ingest_store_events', sql, params) }, toStore, {
+      return await storeEvents({ query: (sql, params) => db('ingest_store_events', sql, params) }, toStore, {
           channel: QUOTA_CHANGES_CHANNEL,
           payloads: quotaChangePayloads(changed),
         },
@@ -284,8 +316,8 @@ export class IngestBatcher implements OnApplicationShutdown {
    * quotas on and their context versions, read in one statement (one snapshot, so each version is
    * the version of what was read).
    */
-  private async loadContexts(tenantIds: string[]): Promise<Map<string, TenantContext>> {
-    const [row] = await this.pg.prepared<{
+  private async loadContexts(db: PreparedQuery, tenantIds: string[]): Promise<Map<string, TenantContext>> {
+    const [row] = await db<{
       centers: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> | null;
       quotas: Array<{ tenant_id: string; metric: string }> | null;
       versions: Array<{ tenant_id: string; version: string }> | null;
