@@ -78,6 +78,8 @@ export class IngestBatcher implements OnApplicationShutdown {
   private readonly eventsStored: Counter;
   private readonly staleContexts: Counter;
   private readonly contexts = new Map<string, TenantContext>();
+  /** Autocommitted named statements on the pool (the optimistic path). */
+  private readonly pooled: PreparedQuery = (name, text, values) => this.pg.prepared(name, text, values);
 
   constructor(
     private readonly pg: PgPool,
@@ -165,7 +167,7 @@ export class IngestBatcher implements OnApplicationShutdown {
     }
   }
 
-  /** One round trip reads what attribution needs; one atomic statement stores the lot. */
+  /** One atomic statement stores the lot (the tenants' context from memory, or read first when unknown or stale). */
   private async runTransaction(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const outcomes = await this.store(jobs);
     const stored = outcomes.reduce((n, o) => (o instanceof Error ? n : n + o.stored.filter(Boolean).length), 0);
@@ -177,15 +179,14 @@ export class IngestBatcher implements OnApplicationShutdown {
 
   private async store(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
-    const pooled: PreparedQuery = (name, text, values) => this.pg.prepared(name, text, values);
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const { contexts, cached } = await this.contextsFor(pooled, tenantIds, attempt > 1);
+      const { contexts, cached } = await this.contextsFor(this.pooled, tenantIds, attempt > 1);
       const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
       // A refusal (unknown cost center) is only ever decided on a context just read.
       if (cached && outcomes.some((o) => o instanceof Error)) continue;
       if (toStore.length === 0) return outcomes;
       try {
-        const fresh = await this.storeWithQuotaNotice(pooled, toStore, contexts);
+        const fresh = await this.storeWithQuotaNotice(this.pooled, toStore, contexts);
         return this.settle(outcomes, firstOwner, fresh);
       } catch (err) {
         if (!(err instanceof StaleIngestContext)) throw err;
@@ -300,10 +301,10 @@ export class IngestBatcher implements OnApplicationShutdown {
     const versions = new Map([...contexts].map(([t, c]) => [t, c.version]));
     const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
     try {
-      return await storeEvents({ query: (sql, params) => db('ingest_store_events', sql, params) }, toStore, {
-          channel: QUOTA_CHANGES_CHANNEL,
-          payloads: quotaChangePayloads(changed),
-        },
+      return await storeEvents(
+        { query: (sql, params) => db('ingest_store_events', sql, params) },
+        toStore,
+        { channel: QUOTA_CHANGES_CHANNEL, payloads: quotaChangePayloads(changed) },
         versions,
       );
     } finally {
