@@ -37,6 +37,10 @@ describe('usage', () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ eventId: 'a-1', duplicate: true, quantity: '2.5' });
       expect(await events('u1')).toBe(1);
+      // The optimistic plain INSERT met the recorded event (a real unique violation) and the group
+      // was stored again with ON CONFLICT.
+      const metrics = await request('GET', '/metrics');
+      expect(Number(/^usage_ingest_duplicate_redo_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(1);
     });
 
     it('generates an eventId when none is given, and keeps decimal strings exact', async () => {
@@ -125,6 +129,12 @@ describe('usage', () => {
       ]);
       expect(res.body.quotas.map((q: { metric: string }) => q.metric)).toEqual(['api.requests', 'compute.cpu_hours']);
       expect(await events('b1')).toBe(3);
+      // The statement that failed on 'old' left nothing behind: each event counted once in the rollups.
+      const s = await summary('b1', 'from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z');
+      expect(s.body.items).toEqual([
+        expect.objectContaining({ metric: 'api.requests', value: '2', eventCount: 2 }),
+        expect.objectContaining({ metric: 'compute.cpu_hours', value: '3', eventCount: 1 }),
+      ]);
     });
 
     it('stores nothing when one event is invalid, and names its index', async () => {

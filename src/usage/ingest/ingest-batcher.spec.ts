@@ -18,6 +18,7 @@ function fakePool() {
       maxSmallAtOnce = Math.max(maxSmallAtOnce, running.filter((r) => r.events < 100).length);
       await done;
       running.splice(running.indexOf(entry), 1);
+      if (name === 'ingest_store_events_new') return [{ stale: false, stored: ids.length }];
       return ids.map((id, i) => ({ tenant_id: tenants[i], event_id: id }));
     },
   };
@@ -87,6 +88,7 @@ describe('IngestBatcher when a tenant context keeps changing', () => {
       calls.push(name);
       if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: [{ tenant_id: 't1', version: String(calls.length) }] }];
       if (name === 'ingest_lock_contexts') return [{ tenant_id: 't1' }];
+      if (name === 'ingest_store_events_new') return [{ stale, stored: stale ? 0 : (params[1] as string[]).length }];
       if (stale) return [{ tenant_id: null, event_id: null }];
       return (params[1] as string[]).map((id) => ({ tenant_id: 't1', event_id: id }));
     };
@@ -103,14 +105,66 @@ describe('IngestBatcher when a tenant context keeps changing', () => {
     expect(outcome.stored).toEqual([true, true]);
     expect(calls).toEqual([
       'ingest_tenant_context',
-      'ingest_store_events',
+      'ingest_store_events_new',
       'ingest_tenant_context',
-      'ingest_store_events',
+      'ingest_store_events_new',
       'BEGIN',
       'ingest_lock_contexts',
       'ingest_tenant_context',
-      'ingest_store_events',
+      'ingest_store_events_dedupe',
       'COMMIT',
     ]);
+  });
+});
+
+describe('IngestBatcher with events already recorded', () => {
+  /** A pool where the given keys are recorded: the plain INSERT fails on them as PostgreSQL does. */
+  function recordedPool(recorded: Set<string>) {
+    const calls: string[] = [];
+    const pool = {
+      prepared: async (name: string, _sql: string, params: unknown[]) => {
+        calls.push(name);
+        if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: null }];
+        const ids = params[1] as string[];
+        const fresh = ids.filter((id) => !recorded.has(id));
+        if (name === 'ingest_store_events_new') {
+          if (fresh.length < ids.length) throw Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+          return [{ stale: false, stored: ids.length }];
+        }
+        return fresh.map((id) => ({ tenant_id: 't1', event_id: id }));
+      },
+    };
+    return { pool, calls };
+  }
+
+  it('stores a group with a recorded event again with ON CONFLICT, and says which events were new', async () => {
+    const { pool, calls } = recordedPool(new Set(['dup-1']));
+    const outcome = await batcher(pool).submit(job('t1', 3, 'dup'));
+    expect(outcome.stored).toEqual([true, false, true]);
+    expect(calls).toEqual(['ingest_tenant_context', 'ingest_store_events_new', 'ingest_store_events_dedupe']);
+  });
+
+  it('goes straight to ON CONFLICT for the next 100 commits after a duplicate, then tries the plain INSERT again', async () => {
+    const { pool, calls } = recordedPool(new Set(['first-0']));
+    const b = batcher(pool);
+    await b.submit(job('t1', 1, 'first'));
+    for (let i = 0; i < 101; i++) expect((await b.submit(job('t1', 1, `later${i}`))).stored).toEqual([true]);
+    const stores = calls.filter((c) => c.startsWith('ingest_store_events'));
+    expect(stores.slice(0, 2)).toEqual(['ingest_store_events_new', 'ingest_store_events_dedupe']);
+    expect(stores.slice(2, 102).every((c) => c === 'ingest_store_events_dedupe')).toBe(true);
+    expect(stores[102]).toBe('ingest_store_events_new');
+  });
+
+  it('does not redo a group that failed for another reason', async () => {
+    const calls: string[] = [];
+    const pool = {
+      prepared: async (name: string) => {
+        calls.push(name);
+        if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: null }];
+        throw Object.assign(new Error('check constraint'), { code: '23514' });
+      },
+    };
+    await expect(batcher(pool).submit(job('t1', 1, 'bad'))).rejects.toMatchObject({ code: '23514' });
+    expect(calls).toEqual(['ingest_tenant_context', 'ingest_store_events_new']);
   });
 });

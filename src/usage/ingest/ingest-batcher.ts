@@ -6,7 +6,7 @@ import { PgPool, PreparedQuery } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
 import { QUOTA_CHANGES_CHANNEL, QuotaCache, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
-import { EventToStore, StaleIngestContext, eventKey, storeEvents } from './ingest-writer';
+import { EventToStore, StaleIngestContext, StoreMode, StoredKeys, UNIQUE_VIOLATION, eventKey, storeEvents } from './ingest-writer';
 import { Counter, Histogram } from 'prom-client';
 
 /** One request's events: all stored together or none (a batch is all or nothing). */
@@ -43,6 +43,12 @@ const MAX_EVENTS_PER_COMMIT = 5000;
 const MAX_IN_FLIGHT = 2;
 const BIG_COMMIT = 100;
 const RETRYABLE = new Set(['40P01', '40001']);
+/**
+ * After a group met an event already recorded, this many commits skip the optimistic plain
+ * INSERT and go straight to ON CONFLICT: a client that retries a lot costs one failed statement
+ * per this many commits, not one per commit.
+ */
+const DEDUPE_COMMITS_AFTER_DUPLICATE = 100;
 /** Tenants whose ingest context is remembered; past this many the memory starts over. */
 const MAX_CACHED_CONTEXTS = 10_000;
 
@@ -77,6 +83,9 @@ export class IngestBatcher implements OnApplicationShutdown {
   private readonly commitSize: Histogram;
   private readonly eventsStored: Counter;
   private readonly staleContexts: Counter;
+  private readonly duplicateRedos: Counter;
+  /** Commits left that store with ON CONFLICT without trying the plain INSERT first. */
+  private dedupeCommitsLeft = 0;
   private readonly contexts = new Map<string, TenantContext>();
   /** Autocommitted named statements on the pool (the optimistic path). */
   private readonly pooled: PreparedQuery = (name, text, values) => this.pg.prepared(name, text, values);
@@ -102,6 +111,11 @@ export class IngestBatcher implements OnApplicationShutdown {
     this.staleContexts = new Counter({
       name: 'usage_ingest_stale_context_total',
       help: 'Ingest groups redone because a tenant\'s cost centers or quotas changed after they were read',
+      registers: [metrics.registry],
+    });
+    this.duplicateRedos = new Counter({
+      name: 'usage_ingest_duplicate_redo_total',
+      help: 'Ingest groups redone with ON CONFLICT because the plain INSERT met an event already recorded',
       registers: [metrics.registry],
     });
   }
@@ -186,8 +200,7 @@ export class IngestBatcher implements OnApplicationShutdown {
       if (cached && outcomes.some((o) => o instanceof Error)) continue;
       if (toStore.length === 0) return outcomes;
       try {
-        const fresh = await this.storeWithQuotaNotice(this.pooled, toStore, contexts);
-        return this.settle(outcomes, firstOwner, fresh);
+        return this.settle(outcomes, firstOwner, await this.storeOptimistically(toStore, contexts));
       } catch (err) {
         if (!(err instanceof StaleIngestContext)) throw err;
         this.staleContexts.inc();
@@ -222,13 +235,32 @@ export class IngestBatcher implements OnApplicationShutdown {
       const { contexts } = await this.contextsFor(db, tenantIds, true);
       const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
       if (toStore.length === 0) return outcomes;
-      return this.settle(outcomes, firstOwner, await this.storeWithQuotaNotice(db, toStore, contexts));
+      return this.settle(outcomes, firstOwner, await this.storeWithQuotaNotice(db, toStore, contexts, 'dedupe'));
     });
   }
 
-  private settle(outcomes: Array<IngestOutcome | ProblemError>, firstOwner: Map<string, { job: number; index: number }>, fresh: Set<string>) {
+  /**
+   * Autocommitted: first as all new (plain INSERT), which is what ingest nearly always is; on a
+   * unique violation nothing was stored and the group is stored again skipping recorded events.
+   */
+  private async storeOptimistically(toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>): Promise<StoredKeys> {
+    if (this.dedupeCommitsLeft > 0) {
+      this.dedupeCommitsLeft--;
+      return this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'dedupe');
+    }
+    try {
+      return await this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'new');
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      this.duplicateRedos.inc();
+      this.dedupeCommitsLeft = DEDUPE_COMMITS_AFTER_DUPLICATE;
+      return this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'dedupe');
+    }
+  }
+
+  private settle(outcomes: Array<IngestOutcome | ProblemError>, firstOwner: Map<string, { job: number; index: number }>, fresh: StoredKeys) {
     for (const [key, owner] of firstOwner) {
-      if (fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
+      if (fresh === 'all' || fresh.has(key)) (outcomes[owner.job] as IngestOutcome).stored[owner.index] = true;
     }
     return outcomes;
   }
@@ -297,15 +329,16 @@ export class IngestBatcher implements OnApplicationShutdown {
    * this instance drops its own before any of the batch's requests is answered (also on failure:
    * a commit whose answer was lost may still have happened).
    */
-  private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>): Promise<Set<string>> {
+  private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>, mode: StoreMode): Promise<StoredKeys> {
     const versions = new Map([...contexts].map(([t, c]) => [t, c.version]));
     const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
     try {
       return await storeEvents(
-        { query: (sql, params) => db('ingest_store_events', sql, params) },
+        { query: (sql, params) => db(`ingest_store_events_${mode}`, sql, params) },
         toStore,
         { channel: QUOTA_CHANGES_CHANNEL, payloads: quotaChangePayloads(changed) },
         versions,
+        mode,
       );
     } finally {
       this.quotaCache.invalidate(changed);

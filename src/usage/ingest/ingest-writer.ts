@@ -20,6 +20,20 @@ export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour'
   ('h', 'hour', true), ('d', 'day', true), ('m', 'month', true)) AS g(g, unit, per_resource)`;
 
 /**
+ * How the storing statement meets an event that is already recorded:
+ * - 'new' expects none: a plain INSERT, which costs PostgreSQL about a quarter less per row than
+ *   ON CONFLICT's speculative insertion, and answers one row instead of one per event. An event
+ *   already recorded (or being recorded by a concurrent transaction that then commits) fails the
+ *   whole statement with a unique violation and nothing is stored; the caller redoes the group
+ *   with 'dedupe'.
+ * - 'dedupe' skips recorded events (ON CONFLICT DO NOTHING) and answers the keys it stored.
+ */
+export type StoreMode = 'new' | 'dedupe';
+
+/** SQLSTATE of the unique violation a 'new' store raises on an event already recorded. */
+export const UNIQUE_VIOLATION = '23505';
+
+/**
  * One statement stores the events and folds the new ones into the rollups: PostgreSQL runs it
  * atomically (all or nothing, one commit, one disk flush) and in one round trip. The new events
  * are first folded into their finest buckets (tenant, metric, cost center, resource, minute): a
@@ -29,7 +43,8 @@ export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour'
  * bucket counts distinct values without reading them. Rows are written once per key and in key
  * order, so concurrent writers wait for each other instead of deadlocking.
  */
-export const STORE_EVENTS_SQL = `
+function storeEventsSql(mode: StoreMode): string {
+  return `
   WITH stale AS (
     -- The tenants' context (cost centers, quota metrics) changed since the caller read it: store
     -- nothing and say so; the caller reads it again and redoes the group.
@@ -47,7 +62,7 @@ export const STORE_EVENTS_SQL = `
   ins AS (
     INSERT INTO usage_events (tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties)
     SELECT tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties FROM input
-    ON CONFLICT (tenant_id, event_id) DO NOTHING
+    ${mode === 'dedupe' ? 'ON CONFLICT (tenant_id, event_id) DO NOTHING' : ''}
     RETURNING tenant_id, event_id, seq, metric, quantity, ts, resource_type, resource_id, cost_center_id
   ),
   fine AS (
@@ -101,9 +116,16 @@ export const STORE_EVENTS_SQL = `
   -- Notifications ride in the statement, so they are delivered if and only if it commits. A
   -- volatile CTE runs when read: the one-row join reads it whenever an event was stored.
   notified AS (SELECT count(pg_notify($12, p)) AS n FROM unnest($13::text[]) AS p)
-  SELECT tenant_id, event_id FROM ins CROSS JOIN notified
+  ${
+    mode === 'dedupe'
+      ? `SELECT tenant_id, event_id FROM ins CROSS JOIN notified
   UNION ALL
-  SELECT NULL, NULL FROM stale WHERE stale`;
+  SELECT NULL, NULL FROM stale WHERE stale`
+      : 'SELECT (SELECT stale FROM stale) AS stale, (SELECT count(*) FROM ins)::int AS stored, (SELECT n FROM notified) AS notified'
+  }`;
+}
+
+export const STORE_EVENTS_SQL: Readonly<Record<StoreMode, string>> = { new: storeEventsSql('new'), dedupe: storeEventsSql('dedupe') };
 
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}\u0000${eventId}`;
@@ -116,18 +138,22 @@ export class StaleIngestContext extends Error {
   }
 }
 
+/** The keys stored: every key given ('all', a 'new' store) or those that were not recorded yet. */
+export type StoredKeys = 'all' | ReadonlySet<string>;
+
 /**
  * Stores events (already deduplicated, sorted by tenant and event id) with their rollups in one
  * atomic statement, provided every tenant's ingest context is still at the version given in
  * `versions` (else nothing is stored and StaleIngestContext is thrown). Returns the keys that
- * were new (the others were already recorded).
+ * were new; in mode 'new' that is all of them, or the statement fails with UNIQUE_VIOLATION.
  */
 export async function storeEvents(
   db: Queryable,
   items: readonly EventToStore[],
   notify: { channel: string; payloads: readonly string[] },
   versions: ReadonlyMap<string, string>,
-): Promise<Set<string>> {
+  mode: StoreMode,
+): Promise<StoredKeys> {
   const n = items.length;
   const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
   let anyUnique = false;
@@ -145,7 +171,13 @@ export async function storeEvents(
     cols[9][i] = uniqueValue;
     if (uniqueValue !== null) anyUnique = true;
   }
-  const rows = await db.query(STORE_EVENTS_SQL, [...cols, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
+  const rows = await db.query(STORE_EVENTS_SQL[mode], [...cols, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
+  if (mode === 'new') {
+    const [{ stale, stored }] = rows as Array<{ stale: boolean; stored: number }>;
+    if (stale) throw new StaleIngestContext();
+    if (stored !== n) throw new Error(`the storing statement stored ${stored} of ${n} new events`);
+    return 'all';
+  }
   if (rows.some((r) => r.tenant_id === null)) throw new StaleIngestContext();
   return new Set(rows.map((r) => eventKey(r.tenant_id, r.event_id)));
 }
