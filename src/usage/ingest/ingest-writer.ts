@@ -42,6 +42,10 @@ export const UNIQUE_VIOLATION = '23505';
  * the ones new to a bucket add to its rollup row's distinct_count, so a read whose group is one
  * bucket counts distinct values without reading them. Rows are written once per key and in key
  * order, so concurrent writers wait for each other instead of deadlocking.
+ * The latest event of a group is found without sorting: max() of [ts in epoch microseconds, seq,
+ * quantity] (numeric arrays compare element by element) is the quantity of the greatest
+ * (ts, seq). Three array_agg(… ORDER BY ts DESC, seq DESC) ran a sort per group and aggregate,
+ * which cost about a seventh of the statement for a group of events of many tenants.
  */
 function storeEventsSql(mode: StoreMode): string {
   return `
@@ -70,8 +74,7 @@ function storeEventsSql(mode: StoreMode): string {
       CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END AS res,
       date_trunc('minute', ts, 'UTC') AS minute,
       sum(quantity) AS sum, count(*) AS count, max(quantity) AS max,
-      (array_agg(ts ORDER BY ts DESC, seq DESC))[1] AS latest_ts, (array_agg(seq ORDER BY ts DESC, seq DESC))[1] AS latest_seq,
-      (array_agg(quantity ORDER BY ts DESC, seq DESC))[1] AS latest_value
+      max(ARRAY[extract(epoch FROM ts) * 1000000, seq, quantity]) AS latest
     FROM ins GROUP BY 1, 2, 3, 4, 5
   ),
   fine_uniques AS (
@@ -94,12 +97,12 @@ function storeEventsSql(mode: StoreMode): string {
   ),
   rollups AS (
     INSERT INTO usage_rollups AS r (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value, distinct_count)
-    SELECT k.*, coalesce(nd.n, 0) FROM (
+    SELECT k.tenant_id, k.metric, k.granularity, k.bucket_start, k.cost_center_key, k.resource_key, k.sum, k.count, k.max,
+      timestamptz 'epoch' + k.latest[1]::bigint * interval '1 microsecond', k.latest[2]::bigint, k.latest[3], coalesce(nd.n, 0) FROM (
       SELECT tenant_id, metric, g.g::"char" AS granularity, date_trunc(g.unit, minute, 'UTC') AS bucket_start, cc AS cost_center_key,
         CASE WHEN g.per_resource THEN res ELSE '*' END AS resource_key,
-        sum(sum), sum(count), max(max),
-        (array_agg(latest_ts ORDER BY latest_ts DESC, latest_seq DESC))[1], (array_agg(latest_seq ORDER BY latest_ts DESC, latest_seq DESC))[1],
-        (array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1]
+        sum(sum) AS sum, sum(count) AS count, max(max) AS max,
+        max(latest) AS latest
       FROM fine CROSS JOIN ${ROLLUP_FAMILIES_SQL}
       GROUP BY 1, 2, 3, 4, 5, 6
     ) k LEFT JOIN new_distinct nd USING (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key)
