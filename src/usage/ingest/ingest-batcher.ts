@@ -156,7 +156,6 @@ export class IngestBatcher implements OnApplicationShutdown {
 
   private mayStartCommit(): boolean {
     if (this.inFlight === 0) return true;
-    if (process.env.XSMALL) return this.inFlight < +process.env.XSMALL;
     return this.inFlight < MAX_IN_FLIGHT && (this.inFlightBig > 0 || this.queue[0].job.events.length >= BIG_COMMIT);
   }
 
