@@ -1,7 +1,10 @@
 import { Dec } from '../../common/money/decimal';
 import { Metrics } from '../../common/metrics/metrics';
 import type { UsageEvent } from '../usage-event.schema';
-import { IngestBatcher, IngestJob } from './ingest-batcher';
+import { IngestBatcher, IngestJob, distinctQuotaKeys } from './ingest-batcher';
+
+/** The elements of a text array parameter (test ids hold no comma, quote or backslash). */
+const elements = (literal: unknown): string[] => (literal as string).slice(1, -1).split(',').map((e) => e.replace(/^"|"$/g, ''));
 
 /** A PgPool whose storing statement waits until released, recording how many run at once. */
 function fakePool() {
@@ -10,8 +13,8 @@ function fakePool() {
   const pool = {
     prepared: async (name: string, _sql: string, params: unknown[]) => {
       if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: null }];
-      const tenants = params[0] as string[];
-      const ids = params[1] as string[];
+      const tenants = elements(params[0]);
+      const ids = elements(params[1]);
       const entry: { events: number; release: () => void } = { events: ids.length, release: () => undefined };
       const done = new Promise<void>((r) => (entry.release = r));
       running.push(entry);
@@ -88,9 +91,9 @@ describe('IngestBatcher when a tenant context keeps changing', () => {
       calls.push(name);
       if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: [{ tenant_id: 't1', version: String(calls.length) }] }];
       if (name === 'ingest_lock_contexts') return [{ tenant_id: 't1' }];
-      if (name === 'ingest_store_events_new') return [{ stale, stored: stale ? 0 : (params[1] as string[]).length }];
+      if (name === 'ingest_store_events_new') return [{ stale, stored: stale ? 0 : (elements(params[1])).length }];
       if (stale) return [{ tenant_id: null, event_id: null }];
-      return (params[1] as string[]).map((id) => ({ tenant_id: 't1', event_id: id }));
+      return (elements(params[1])).map((id) => ({ tenant_id: 't1', event_id: id }));
     };
     const pool = {
       prepared: async (name: string, _sql: string, params: unknown[]) => answer(name, params, true),
@@ -125,7 +128,7 @@ describe('IngestBatcher with events already recorded', () => {
       prepared: async (name: string, _sql: string, params: unknown[]) => {
         calls.push(name);
         if (name === 'ingest_tenant_context') return [{ centers: null, quotas: null, versions: null }];
-        const ids = params[1] as string[];
+        const ids = elements(params[1]);
         const fresh = ids.filter((id) => !recorded.has(id));
         if (name === 'ingest_store_events_new') {
           if (fresh.length < ids.length) throw Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
@@ -166,5 +169,26 @@ describe('IngestBatcher with events already recorded', () => {
     };
     await expect(batcher(pool).submit(job('t1', 1, 'bad'))).rejects.toMatchObject({ code: '23514' });
     expect(calls).toEqual(['ingest_tenant_context', 'ingest_store_events_new']);
+  });
+});
+
+describe('distinctQuotaKeys', () => {
+  it('names each (tenant, metric) of a group once, in first-seen order, whatever the order of events', () => {
+    const e = (metric: string): UsageEvent => ({ ...event('x'), metric });
+    const items = [
+      { tenantId: 't1', event: e('a') },
+      { tenantId: 't1', event: e('a') },
+      { tenantId: 't1', event: e('b') },
+      { tenantId: 't2', event: e('a') },
+      { tenantId: 't1', event: e('a') },
+      { tenantId: 't2', event: e('b') },
+      { tenantId: 't1', event: e('b') },
+    ];
+    expect(distinctQuotaKeys(items)).toEqual([
+      { tenantId: 't1', metric: 'a' },
+      { tenantId: 't1', metric: 'b' },
+      { tenantId: 't2', metric: 'a' },
+      { tenantId: 't2', metric: 'b' },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';
 import { PgPool, PreparedQuery } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
-import { QUOTA_CHANGES_CHANNEL, QuotaCache, quotaChangePayloads } from '../../quotas/quota-cache';
+import { QUOTA_CHANGES_CHANNEL, QuotaCache, QuotaKey, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
 import { EventToStore, StaleIngestContext, StoreMode, StoredKeys, UNIQUE_VIOLATION, eventKey, storeEvents } from './ingest-writer';
 import { Counter, Histogram } from 'prom-client';
@@ -62,6 +62,24 @@ interface TenantContext {
   version: string;
   centers: Array<{ id: string; rules: CostCenterRule[] }>;
   quotaMetrics: ReadonlySet<string>;
+}
+
+/** The distinct (tenant, metric) pairs of some events: a batch mostly holds one or two. */
+export function distinctQuotaKeys(items: ReadonlyArray<{ tenantId: string; event: UsageEvent }>): QuotaKey[] {
+  const keys: QuotaKey[] = [];
+  let last: QuotaKey | null = null;
+  const seen = new Map<string, Set<string>>();
+  for (const { tenantId, event } of items) {
+    if (last !== null && last.tenantId === tenantId && last.metric === event.metric) continue;
+    let metrics = seen.get(tenantId);
+    if (metrics === undefined) seen.set(tenantId, (metrics = new Set()));
+    if (!metrics.has(event.metric)) {
+      metrics.add(event.metric);
+      keys.push({ tenantId, metric: event.metric });
+    }
+    last = { tenantId, metric: event.metric };
+  }
+  return keys;
 }
 
 /**
@@ -220,7 +238,7 @@ export class IngestBatcher implements OnApplicationShutdown {
       return await this.lockedTransaction(jobs, tenantIds);
     } finally {
       // The statement's own invalidation ran before this COMMIT: drop the state again after it.
-      this.quotaCache.invalidate(jobs.flatMap((j) => j.events.map((e) => ({ tenantId: j.tenantId, metric: e.metric }))));
+      this.quotaCache.invalidate(distinctQuotaKeys(jobs.flatMap((j) => j.events.map((event) => ({ tenantId: j.tenantId, event })))));
     }
   }
 
@@ -331,7 +349,7 @@ export class IngestBatcher implements OnApplicationShutdown {
    */
   private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>, mode: StoreMode): Promise<StoredKeys> {
     const versions = new Map([...contexts].map(([t, c]) => [t, c.version]));
-    const changed = toStore.map((s) => ({ tenantId: s.tenantId, metric: s.event.metric }));
+    const changed = distinctQuotaKeys(toStore);
     try {
       return await storeEvents(
         { query: (sql, params) => db(`ingest_store_events_${mode}`, sql, params) },

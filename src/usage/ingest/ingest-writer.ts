@@ -130,6 +130,24 @@ function storeEventsSql(mode: StoreMode): string {
 
 export const STORE_EVENTS_SQL: Readonly<Record<StoreMode, string>> = { new: storeEventsSql('new'), dedupe: storeEventsSql('dedupe') };
 
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A PostgreSQL array literal of text values (NULL for null), every element quoted, as pg's own
+ * array serialization writes it; elements without a quote or backslash are not run through the
+ * two escaping replaces, which made up most of the cost of a 1,000-event batch's parameters.
+ */
+export function arrayLiteral(values: ReadonlyArray<string | null>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null) out += 'NULL';
+    else out += NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${v}"`;
+  }
+  return out + '}';
+}
+
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}\u0000${eventId}`;
 }
@@ -158,7 +176,7 @@ export async function storeEvents(
   mode: StoreMode,
 ): Promise<StoredKeys> {
   const n = items.length;
-  const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
+  const cols = Array.from({ length: 10 }, () => new Array<string | null>(n));
   let anyUnique = false;
   for (let i = 0; i < n; i++) {
     const { tenantId, event: e, costCenterId, uniqueValue } = items[i];
@@ -174,7 +192,7 @@ export async function storeEvents(
     cols[9][i] = uniqueValue;
     if (uniqueValue !== null) anyUnique = true;
   }
-  const rows = await db.query(STORE_EVENTS_SQL[mode], [...cols, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
+  const rows = await db.query(STORE_EVENTS_SQL[mode], [...cols.map(arrayLiteral), anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
   if (mode === 'new') {
     const [{ stale, stored }] = rows as Array<{ stale: boolean; stored: number }>;
     if (stale) throw new StaleIngestContext();
