@@ -59,7 +59,14 @@ function storeEventsSql(mode: StoreMode): string {
     ) AS stale
   ),
   input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::jsonb[], $10::text[])
+    -- A column with one value for every event (a batch's tenant, metric, stamped time; nulls)
+    -- comes as an empty array, which unnest pads with nulls, and that value ($16 … $24 in column
+    -- order, event id left out; null when the column comes whole). Event ids always come whole,
+    -- so there is one row per event.
+    SELECT coalesce(tenant_id, $16::text) AS tenant_id, event_id, coalesce(metric, $17::text) AS metric, coalesce(quantity, $18::numeric) AS quantity,
+      coalesce(ts, $19::timestamptz) AS ts, coalesce(resource_type, $20::text) AS resource_type, coalesce(resource_id, $21::text) AS resource_id,
+      coalesce(cost_center_id, $22::uuid) AS cost_center_id, coalesce(properties, $23::jsonb) AS properties, coalesce(unique_value, $24::text) AS unique_value
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::jsonb[], $10::text[])
       AS u(tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, cost_center_id, properties, unique_value)
     WHERE NOT (SELECT stale FROM stale)
   ),
@@ -130,6 +137,9 @@ function storeEventsSql(mode: StoreMode): string {
 
 export const STORE_EVENTS_SQL: Readonly<Record<StoreMode, string>> = { new: storeEventsSql('new'), dedupe: storeEventsSql('dedupe') };
 
+/** The column sent whole in every case: it gives the statement one row per event. */
+const EVENT_ID_COLUMN = 1;
+
 const NEEDS_ESCAPE = /["\\]/;
 
 /**
@@ -192,7 +202,14 @@ export async function storeEvents(
     cols[9][i] = uniqueValue;
     if (uniqueValue !== null) anyUnique = true;
   }
-  const rows = await db.query(STORE_EVENTS_SQL[mode], [...cols.map(arrayLiteral), anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()]]);
+  const arrays: string[] = [];
+  const constants: Array<string | null> = [];
+  cols.forEach((c, i) => {
+    const same = i !== EVENT_ID_COLUMN && c.every((v) => v === c[0]);
+    arrays.push(same ? '{}' : arrayLiteral(c));
+    if (i !== EVENT_ID_COLUMN) constants.push(same ? c[0] : null);
+  });
+  const rows = await db.query(STORE_EVENTS_SQL[mode], [...arrays, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()], ...constants]);
   if (mode === 'new') {
     const [{ stale, stored }] = rows as Array<{ stale: boolean; stored: number }>;
     if (stale) throw new StaleIngestContext();
