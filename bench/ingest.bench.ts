@@ -41,6 +41,14 @@ function ingestLoad(baseUrl: string, headers: Record<string, string>, ctx: Bench
   }, ctx.cfg.warmupSec);
 }
 
+/** Commits and events per commit so far, from the service's Prometheus metrics. */
+async function groupCommits(baseUrl: string): Promise<{ commits: number; eventsPerCommit: number; msPerCommit: number }> {
+  const text = (await httpRequest({ url: `${baseUrl}/metrics`, method: 'GET' })).body;
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
+  const commits = value('usage_ingest_commits_total');
+  return { commits, eventsPerCommit: value('usage_ingest_commit_events_sum') / commits, msPerCommit: (value('usage_ingest_commit_seconds_sum') * 1000) / commits };
+}
+
 export async function ingestBench(ctx: BenchContext): Promise<void> {
   const { report, db, service } = ctx;
   console.log(`\n=== 1. Single-event ingest (${ctx.cfg.connections} connections, ${ctx.cfg.durationSec} s) and 5. service memory ===`);
@@ -70,6 +78,9 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
     rss = sampler.stop();
   }
   console.log(`  service: ${describeLoad(svc)}`);
+  const commits = await groupCommits(service.baseUrl);
+  console.log(`  group commit: ${commits.commits} commits, ${fmt(commits.eventsPerCommit, 1)} events per commit, ${fmt(commits.msPerCommit, 2)} ms per commit (warm-up included)`);
+  report.add({ bench: BENCH, name: 'service events per commit (group commit)', value: commits.eventsPerCommit, unit: 'ev' });
   const created = [...statusOf.values()].filter((s) => s === 201).length;
   const unexpected = new Map<number, number>();
   for (const s of statusOf.values()) if (s !== 201) unexpected.set(s, (unexpected.get(s) ?? 0) + 1);
