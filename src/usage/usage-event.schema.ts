@@ -138,21 +138,38 @@ export function parseInstant(text: string): number | null {
 }
 
 /**
+ * What the events of one request share: the time that stamps events without one (one Date for
+ * all), and the quantities already checked (a batch repeats a few values; a Dec is immutable).
+ */
+interface RequestScope {
+  now: number;
+  stamp: Date;
+  quantities: Map<unknown, Dec | string>;
+}
+
+function requestScope(now: number): RequestScope {
+  return { now, stamp: new Date(now), quantities: new Map() };
+}
+
+/**
  * Semantic checks of one schema-valid event; returns the event or pushes field errors.
  * `lookupMetric` is the catalog; unknown metrics are collected apart (422, not 400).
  */
 function normalize(
   input: UsageEventInput,
-  at: string,
-  now: number,
+  index: number | null,
+  scope: RequestScope,
   lookupMetric: (key: string) => MetricDef | undefined,
   errors: FieldError[],
   unknownMetrics: FieldError[],
 ): UsageEvent | null {
   const before = errors.length;
-  const quantity = checkQuantity(input.quantity);
+  const at = index === null ? '' : `events[${index}].`;
+  let quantity = scope.quantities.get(input.quantity);
+  if (quantity === undefined) scope.quantities.set(input.quantity, (quantity = checkQuantity(input.quantity)));
   if (typeof quantity === 'string') errors.push({ path: `${at}quantity`, message: quantity });
-  let timestamp = new Date(now);
+  const now = scope.now;
+  let timestamp = scope.stamp;
   if (input.timestamp !== undefined) {
     const ms = parseInstant(input.timestamp);
     if (ms === null) errors.push({ path: `${at}timestamp`, message: 'is not a valid date' });
@@ -197,7 +214,7 @@ export function parseUsageEvent(body: unknown, lookupMetric: (key: string) => Me
   if (!validateEvent(body)) throw new ValidationFailed(schemaErrors(validateEvent));
   const errors: FieldError[] = [];
   const unknown: FieldError[] = [];
-  return finish([normalize(body as UsageEventInput, '', now, lookupMetric, errors, unknown)], errors, unknown)[0];
+  return finish([normalize(body as UsageEventInput, null, requestScope(now), lookupMetric, errors, unknown)], errors, unknown)[0];
 }
 
 export function parseUsageBatch(body: unknown, lookupMetric: (key: string) => MetricDef | undefined, now = Date.now()): UsageEvent[] {
@@ -208,6 +225,7 @@ export function parseUsageBatch(body: unknown, lookupMetric: (key: string) => Me
   }
   const errors: FieldError[] = [];
   const unknown: FieldError[] = [];
-  const events = (body as { events: UsageEventInput[] }).events.map((e, i) => normalize(e, `events[${i}].`, now, lookupMetric, errors, unknown));
+  const scope = requestScope(now);
+  const events = (body as { events: UsageEventInput[] }).events.map((e, i) => normalize(e, i, scope, lookupMetric, errors, unknown));
   return finish(events, errors, unknown);
 }

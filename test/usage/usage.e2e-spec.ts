@@ -149,6 +149,37 @@ describe('usage', () => {
       expect(await events('b2')).toBe(0);
     });
 
+    it('names every index of a repeated bad quantity', async () => {
+      const res = await batch('b2', [
+        { metric: 'api.requests', quantity: '-2' },
+        { metric: 'api.requests', quantity: 1 },
+        { metric: 'api.requests', quantity: '-2' },
+      ]);
+      const problem = expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['events[0].quantity', 'events[2].quantity']);
+      expect(await events('b2')).toBe(0);
+    });
+
+    it('stores each event its own quantity and time when a batch repeats values', async () => {
+      const before = Date.now();
+      const res = await batch('b-repeat', [
+        { eventId: 'r1', metric: 'compute.cpu_hours', quantity: '1.50' },
+        { eventId: 'r2', metric: 'compute.cpu_hours', quantity: 1.5 },
+        { eventId: 'r3', metric: 'compute.cpu_hours', quantity: '1.50', timestamp: '2026-01-10T10:00:00Z' },
+        { eventId: 'r4', metric: 'compute.cpu_hours', quantity: '2' },
+        { eventId: 'r5', metric: 'compute.cpu_hours', quantity: '1.50' },
+      ]);
+      expect(res.status).toBe(200);
+      const rows = (await db.query("SELECT event_id, quantity::text AS q, ts FROM usage_events WHERE tenant_id = 'b-repeat' ORDER BY event_id")).rows;
+      expect(rows.map((r) => [r.event_id, r.q])).toEqual([['r1', '1.5'], ['r2', '1.5'], ['r3', '1.5'], ['r4', '2'], ['r5', '1.5']]);
+      const stamped = rows.filter((r) => r.event_id !== 'r3').map((r) => (r.ts as Date).getTime());
+      expect(new Set(stamped).size).toBe(1);
+      expect(stamped[0]).toBeGreaterThanOrEqual(before - 1000);
+      expect((rows.find((r) => r.event_id === 'r3')!.ts as Date).toISOString()).toBe('2026-01-10T10:00:00.000Z');
+      const s = await summary('b-repeat', 'from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z');
+      expect(s.body.items).toEqual([expect.objectContaining({ metric: 'compute.cpu_hours', value: '8', eventCount: 5 })]);
+    });
+
     it('answers 422 UNKNOWN_METRIC with the index and stores nothing', async () => {
       const problem = expectProblem(await batch('b2', [{ metric: 'api.requests', quantity: 1 }, { metric: 'nope', quantity: 1 }]), 422, 'UNKNOWN_METRIC');
       expect(problem.errors).toEqual([expect.objectContaining({ path: 'events[1].metric' })]);

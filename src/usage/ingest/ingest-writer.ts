@@ -1,3 +1,4 @@
+import type { Dec } from '../../common/money/decimal';
 import type { UsageEvent } from '../usage-event.schema';
 
 /** An event bound for the table: its tenant, its attributed cost center and its unique value. */
@@ -188,13 +189,21 @@ export async function storeEvents(
   const n = items.length;
   const cols = Array.from({ length: 10 }, () => new Array<string | null>(n));
   let anyUnique = false;
+  // Events of one request share their stamped Date and their repeated quantities' Decs: each is
+  // written out once.
+  const quantities = new Map<Dec, string>();
+  const times = new Map<Date, string>();
   for (let i = 0; i < n; i++) {
     const { tenantId, event: e, costCenterId, uniqueValue } = items[i];
     cols[0][i] = tenantId;
     cols[1][i] = e.eventId;
     cols[2][i] = e.metric;
-    cols[3][i] = e.quantity.toFixed();
-    cols[4][i] = e.timestamp.toISOString();
+    let q = quantities.get(e.quantity);
+    if (q === undefined) quantities.set(e.quantity, (q = e.quantity.toFixed()));
+    cols[3][i] = q;
+    let t = times.get(e.timestamp);
+    if (t === undefined) times.set(e.timestamp, (t = e.timestamp.toISOString()));
+    cols[4][i] = t;
     cols[5][i] = e.resourceType;
     cols[6][i] = e.resourceId;
     cols[7][i] = costCenterId;
