@@ -164,29 +164,30 @@ function normalize(
   unknownMetrics: FieldError[],
 ): UsageEvent | null {
   const before = errors.length;
-  const at = index === null ? '' : `events[${index}].`;
+  // A path is only written out for an error.
+  const at = (field: string) => (index === null ? field : `events[${index}].${field}`);
   let quantity = scope.quantities.get(input.quantity);
   if (quantity === undefined) scope.quantities.set(input.quantity, (quantity = checkQuantity(input.quantity)));
-  if (typeof quantity === 'string') errors.push({ path: `${at}quantity`, message: quantity });
+  if (typeof quantity === 'string') errors.push({ path: at('quantity'), message: quantity });
   const now = scope.now;
   let timestamp = scope.stamp;
   if (input.timestamp !== undefined) {
     const ms = parseInstant(input.timestamp);
-    if (ms === null) errors.push({ path: `${at}timestamp`, message: 'is not a valid date' });
-    else if (ms > now + MAX_FUTURE_MS) errors.push({ path: `${at}timestamp`, message: 'must not be more than 5 minutes in the future' });
-    else if (ms < EARLIEST_TIMESTAMP) errors.push({ path: `${at}timestamp`, message: 'must not be before 2000-01-01' });
+    if (ms === null) errors.push({ path: at('timestamp'), message: 'is not a valid date' });
+    else if (ms > now + MAX_FUTURE_MS) errors.push({ path: at('timestamp'), message: 'must not be more than 5 minutes in the future' });
+    else if (ms < EARLIEST_TIMESTAMP) errors.push({ path: at('timestamp'), message: 'must not be before 2000-01-01' });
     else timestamp = new Date(ms);
   }
   const metric = lookupMetric(input.metric);
-  if (!metric) unknownMetrics.push({ path: `${at}metric`, message: `unknown metric "${input.metric}"` });
+  if (!metric) unknownMetrics.push({ path: at('metric'), message: `unknown metric "${input.metric}"` });
   else if (metric.aggregation === 'unique_count') {
     const value = input.properties?.[metric.property!];
     if (value === undefined || value === null || value === '') {
-      errors.push({ path: `${at}properties.${metric.property}`, message: `is required: ${metric.key} counts distinct values of it` });
+      errors.push({ path: at(`properties.${metric.property}`), message: `is required: ${metric.key} counts distinct values of it` });
     }
   }
   if ((input.resourceId === undefined) !== (input.resourceType === undefined)) {
-    errors.push({ path: `${at}${input.resourceId === undefined ? 'resourceId' : 'resourceType'}`, message: 'resourceType and resourceId go together' });
+    errors.push({ path: at(input.resourceId === undefined ? 'resourceId' : 'resourceType'), message: 'resourceType and resourceId go together' });
   }
   if (errors.length > before || !metric) return null;
   return {

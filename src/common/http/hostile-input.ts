@@ -30,6 +30,48 @@ function childPath(parent: string, key: string | number): string {
  */
 export function findHostileJson(value: unknown, maxDepth: number): HostileJson | null {
   if (typeof value === 'string') return value.includes(NUL) ? { path: '', message: 'must not contain U+0000' } : null;
+  // Nearly every body is fine: a walk that builds no paths says so; the one below, which names
+  // the offending path, runs only when this one finds something.
+  return isPlainJson(value, maxDepth) ? null : locateHostileJson(value, maxDepth);
+}
+
+/** True when no string or key holds U+0000 and nothing nests deeper than `maxDepth` (iterative, no allocation per leaf). */
+function isPlainJson(value: unknown, maxDepth: number): boolean {
+  const nodes: unknown[] = [value];
+  const depths: number[] = [0];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown> | unknown[];
+    const depth = depths.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > maxDepth) return false;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child = node[i];
+        if (typeof child === 'string') {
+          if (child.includes(NUL)) return false;
+        } else if (child !== null && typeof child === 'object') {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
+        if (key.includes(NUL)) return false;
+        const child = node[key];
+        if (typeof child === 'string') {
+          if (child.includes(NUL)) return false;
+        } else if (child !== null && typeof child === 'object') {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+function locateHostileJson(value: unknown, maxDepth: number): HostileJson | null {
   const stack: Array<[unknown, number, string]> = [[value, 0, '']];
   while (stack.length > 0) {
     const [node, depth, path] = stack.pop()!;
