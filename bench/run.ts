@@ -34,6 +34,21 @@ function selected(args: string[]): string[] {
   return Object.keys(BENCHES).filter((n) => (names.length === 0 ? !ON_REQUEST.has(n) : names.includes(n)));
 }
 
+/**
+ * Between benchmarks: the previous one's writes (millions of rows for batch and summary) are
+ * vacuumed and checkpointed now, so autovacuum and the checkpointer do not run during the next
+ * one's measurements.
+ */
+async function settle(db: BenchDatabase): Promise<void> {
+  const t0 = performance.now();
+  await db.with(async (c) => {
+    await c.query('VACUUM (ANALYZE)');
+    // CHECKPOINT needs superuser or pg_checkpoint: without it the run goes on unsettled.
+    await c.query('CHECKPOINT').catch((err: Error) => console.log(`  (no CHECKPOINT: ${err.message})`));
+  });
+  console.log(`\n(settled: VACUUM (ANALYZE) and CHECKPOINT in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
 async function main(): Promise<number> {
   const cfg = loadBenchConfig();
   const names = selected(process.argv.slice(2));
@@ -85,8 +100,9 @@ async function main(): Promise<number> {
       runTag: randomBytes(4).toString('hex'),
       auth: { service: bearer(serviceClaims), admin: bearer(platformAdminClaims) },
     };
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
       try {
+        if (i > 0) await settle(db);
         await BENCHES[name](ctx);
       } catch (err) {
         report.fail(name, err);
