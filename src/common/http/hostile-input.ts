@@ -44,27 +44,20 @@ function isPlainJson(value: unknown, maxDepth: number): boolean {
     const depth = depths.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth + 1 > maxDepth) return false;
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const child = node[i];
-        if (typeof child === 'string') {
-          if (child.includes(NUL)) return false;
-        } else if (child !== null && typeof child === 'object') {
-          nodes.push(child);
-          depths.push(depth + 1);
-        }
+    // A string child is checked here; an object or array child is walked later.
+    const plain = (child: unknown): boolean => {
+      if (typeof child === 'string') return !child.includes(NUL);
+      if (child !== null && typeof child === 'object') {
+        nodes.push(child);
+        depths.push(depth + 1);
       }
+      return true;
+    };
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) if (!plain(node[i])) return false;
     } else {
       for (const key in node) {
-        if (!Object.prototype.hasOwnProperty.call(node, key)) continue;
-        if (key.includes(NUL)) return false;
-        const child = node[key];
-        if (typeof child === 'string') {
-          if (child.includes(NUL)) return false;
-        } else if (child !== null && typeof child === 'object') {
-          nodes.push(child);
-          depths.push(depth + 1);
-        }
+        if (Object.prototype.hasOwnProperty.call(node, key) && (key.includes(NUL) || !plain(node[key]))) return false;
       }
     }
   }
