@@ -32,6 +32,8 @@ export interface UsageBody {
   quantity: string;
   resourceType: string;
   resourceId: string;
+  /** ISO-8601 instant; absent: the service stamps the event. */
+  timestamp?: string;
 }
 
 /** The n-th single event of a load: unique eventId, ~100 tenants, a few resources. */
@@ -48,14 +50,23 @@ export function singleEvent(runTag: string, n: number, tenants: readonly string[
   };
 }
 
+/**
+ * What the events of a batch repeat: 'repeated' (no timestamp, so the service stamps them all
+ * with the request's time; 8 quantities) or 'distinct' (each event its own timestamp, a
+ * millisecond apart, and its own quantity).
+ */
+export type BatchShape = 'repeated' | 'distinct';
+
 /** Batch k of a batch load: `size` events of one tenant (tenants in turn), unique eventIds. */
-export function batchEvents(runTag: string, k: number, size: number, tenants: readonly string[]): { tenantId: string; events: UsageBody[] } {
+export function batchEvents(runTag: string, k: number, size: number, tenants: readonly string[], shape: BatchShape = 'repeated'): { tenantId: string; events: UsageBody[] } {
   const events: UsageBody[] = [];
+  const start = Date.now() - 60_000;
   for (let i = 0; i < size; i++) {
     events.push({
       eventId: `${runTag}-b${k}-${i}`,
       metric: INGEST_METRIC,
-      quantity: QUANTITIES[i % QUANTITIES.length],
+      quantity: shape === 'repeated' ? QUANTITIES[i % QUANTITIES.length] : `${i}.${(k % 999) + 1}`,
+      ...(shape === 'distinct' ? { timestamp: new Date(start + i).toISOString() } : {}),
       resourceType: 'vm',
       resourceId: `vm-${i % INGEST_RESOURCES}`,
     });
@@ -63,8 +74,9 @@ export function batchEvents(runTag: string, k: number, size: number, tenants: re
   return { tenantId: tenants[k % tenants.length], events };
 }
 
+/** Rows of a batch as the baselines write them; `ts` for events without a timestamp. */
 export function toRows(tenantId: string, events: readonly UsageBody[], ts: string): EventRow[] {
-  return events.map((e) => ({ tenantId, eventId: e.eventId, metric: e.metric, quantity: e.quantity, ts, resourceType: e.resourceType, resourceId: e.resourceId, properties: null }));
+  return events.map((e) => ({ tenantId, eventId: e.eventId, metric: e.metric, quantity: e.quantity, ts: e.timestamp ?? ts, resourceType: e.resourceType, resourceId: e.resourceId, properties: null }));
 }
 
 export const COPY_COLUMNS = '(tenant_id, event_id, metric, quantity, ts, resource_type, resource_id, properties)';

@@ -128,13 +128,23 @@ function schemaErrors(v: ValidateFunction, prefix = ''): FieldError[] {
 
 /** Epoch ms of a schema-valid ISO instant, or null for a date the calendar lacks (Feb 30, 25:00). */
 export function parseInstant(text: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(text);
+  const m = INSTANT_FIELDS.exec(text);
+  if (!m) return null;
   const ms = Date.parse(text);
-  if (!m || Number.isNaN(ms)) return null;
-  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number);
-  const check = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
-  const valid = check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d && h < 24 && mi < 60 && sec < 60;
+  if (Number.isNaN(ms)) return null;
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  const valid = mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && +m[4] < 24 && +m[5] < 60 && +m[6] < 60;
   return valid ? ms : null;
+}
+
+const INSTANT_FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 /**
