@@ -3,6 +3,7 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import type { MetricDef } from '../catalog/catalog.types';
 import { FieldError, ProblemError, ValidationFailed } from '../common/errors/problem';
 import { Dec, checkQuantity } from '../common/money/decimal';
+import { daysInMonth } from '../subscriptions/domain/periods';
 
 /**
  * Usage input is checked by a compiled JSON Schema (ajv), not per-object class-validator: this
@@ -135,17 +136,11 @@ export function parseInstant(text: string): number | null {
   const y = +m[1];
   const mo = +m[2];
   const d = +m[3];
-  const valid = mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && +m[4] < 24 && +m[5] < 60 && +m[6] < 60;
+  const valid = mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo - 1) && +m[4] < 24 && +m[5] < 60 && +m[6] < 60;
   return valid ? ms : null;
 }
 
 const INSTANT_FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-}
 
 /**
  * What the events of one request share: the time that stamps events without one (one Date for

@@ -67,17 +67,14 @@ interface TenantContext {
 /** The distinct (tenant, metric) pairs of some events: a batch mostly holds one or two. */
 export function distinctQuotaKeys(items: ReadonlyArray<{ tenantId: string; event: UsageEvent }>): QuotaKey[] {
   const keys: QuotaKey[] = [];
-  let last: QuotaKey | null = null;
   const seen = new Map<string, Set<string>>();
   for (const { tenantId, event } of items) {
-    if (last !== null && last.tenantId === tenantId && last.metric === event.metric) continue;
     let metrics = seen.get(tenantId);
     if (metrics === undefined) seen.set(tenantId, (metrics = new Set()));
     if (!metrics.has(event.metric)) {
       metrics.add(event.metric);
       keys.push({ tenantId, metric: event.metric });
     }
-    last = { tenantId, metric: event.metric };
   }
   return keys;
 }
