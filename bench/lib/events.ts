@@ -57,21 +57,51 @@ export function singleEvent(runTag: string, n: number, tenants: readonly string[
  */
 export type BatchShape = 'repeated' | 'distinct';
 
-/** Batch k of a batch load: `size` events of one tenant (tenants in turn), unique eventIds. */
-export function batchEvents(runTag: string, k: number, size: number, tenants: readonly string[], shape: BatchShape = 'repeated'): { tenantId: string; events: UsageBody[] } {
+/**
+ * The distinct shape's timestamps: a second-aligned start a minute ago, event i at +i ms (a
+ * batch holds at most 1,000 events, so the ISO text is the start's second and i as milliseconds).
+ */
+function distinctTimes(now: number): (i: number) => string {
+  const second = new Date(Math.floor((now - 60_000) / 1000) * 1000).toISOString().slice(0, 19);
+  return (i) => `${second}.${String(i).padStart(3, '0')}Z`;
+}
+
+function batchQuantity(shape: BatchShape, k: number, i: number): string {
+  return shape === 'repeated' ? QUANTITIES[i % QUANTITIES.length] : `${i}.${(k % 999) + 1}`;
+}
+
+/** Batch k of a batch load: `size` (≤ 1,000) events of one tenant (tenants in turn), unique eventIds. */
+export function batchEvents(runTag: string, k: number, size: number, tenants: readonly string[], shape: BatchShape = 'repeated', now = Date.now()): { tenantId: string; events: UsageBody[] } {
   const events: UsageBody[] = [];
-  const start = Date.now() - 60_000;
+  const time = distinctTimes(now);
   for (let i = 0; i < size; i++) {
     events.push({
       eventId: `${runTag}-b${k}-${i}`,
       metric: INGEST_METRIC,
-      quantity: shape === 'repeated' ? QUANTITIES[i % QUANTITIES.length] : `${i}.${(k % 999) + 1}`,
-      ...(shape === 'distinct' ? { timestamp: new Date(start + i).toISOString() } : {}),
+      quantity: batchQuantity(shape, k, i),
+      ...(shape === 'distinct' ? { timestamp: time(i) } : {}),
       resourceType: 'vm',
       resourceId: `vm-${i % INGEST_RESOURCES}`,
     });
   }
   return { tenantId: tenants[k % tenants.length], events };
+}
+
+/**
+ * The request body of batchEvents(…) (`{"events":[…]}`, the same text JSON.stringify writes),
+ * written straight out: the load generator shares the machine's cores with the service, and
+ * building 1,000 objects to stringify them took CPU the service then lacked.
+ */
+export function batchBody(runTag: string, k: number, size: number, tenants: readonly string[], shape: BatchShape = 'repeated', now = Date.now()): { tenantId: string; body: string } {
+  const time = distinctTimes(now);
+  let body = '{"events":[';
+  for (let i = 0; i < size; i++) {
+    if (i > 0) body += ',';
+    body += `{"eventId":"${runTag}-b${k}-${i}","metric":"${INGEST_METRIC}","quantity":"${batchQuantity(shape, k, i)}",`;
+    if (shape === 'distinct') body += `"timestamp":"${time(i)}",`;
+    body += `"resourceType":"vm","resourceId":"vm-${i % INGEST_RESOURCES}"}`;
+  }
+  return { tenantId: tenants[k % tenants.length], body: body + ']}' };
 }
 
 /** Rows of a batch as the baselines write them; `ts` for events without a timestamp. */
