@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import type { MetricDef } from '../catalog/catalog.types';
 import { FieldError, ProblemError, ValidationFailed } from '../common/errors/problem';
-import { Dec, checkQuantity } from '../common/money/decimal';
+import { QuantityProblem, quantityText } from '../common/money/decimal';
 import { daysInMonth } from '../subscriptions/domain/periods';
 
 /**
@@ -74,8 +74,10 @@ export interface UsageEvent {
   /** True when the service made the id (the caller sent none). */
   generatedId: boolean;
   metric: string;
-  quantity: Dec;
-  timestamp: Date;
+  /** The exact quantity as the contract writes it: no exponent, no trailing zeros ('2.5'). */
+  quantity: string;
+  /** When the usage happened, in epoch milliseconds (finer digits of the input are dropped). */
+  timestampMs: number;
   resourceType: string | null;
   resourceId: string | null;
   costCenterId: string | null;
@@ -127,33 +129,52 @@ function schemaErrors(v: ValidateFunction, prefix = ''): FieldError[] {
   return out;
 }
 
-/** Epoch ms of a schema-valid ISO instant, or null for a date the calendar lacks (Feb 30, 25:00). */
-export function parseInstant(text: string): number | null {
-  const m = INSTANT_FIELDS.exec(text);
-  if (!m) return null;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) return null;
-  const y = +m[1];
-  const mo = +m[2];
-  const d = +m[3];
-  const valid = mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo - 1) && +m[4] < 24 && +m[5] < 60 && +m[6] < 60;
-  return valid ? ms : null;
-}
-
-const INSTANT_FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
-
 /**
- * What the events of one request share: the time that stamps events without one (one Date for
- * all), and the quantities already checked (a batch repeats a few values; a Dec is immutable).
+ * Epoch ms of a schema-valid ISO instant (ISO_INSTANT), or null for a date the calendar lacks
+ * (Feb 30, 25:00) or an offset beyond ±23:59: what Date.parse gives, digits beyond milliseconds
+ * dropped, read from the fixed positions without building strings or a Date (ingest hot path).
  */
-interface RequestScope {
-  now: number;
-  stamp: Date;
-  quantities: Map<unknown, Dec | string>;
+export function parseInstant(text: string): number | null {
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const sec = digits(text, 17, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo - 1) || h > 23 || mi > 59 || sec > 59) return null;
+  let i = 19;
+  let ms = 0;
+  if (text.charCodeAt(i) === 46 /* . */) {
+    for (let scale = 100; isDigit(text.charCodeAt(++i)); scale /= 10) if (scale >= 1) ms += (text.charCodeAt(i) - 48) * scale;
+  }
+  let offsetMinutes = 0;
+  if (text.charCodeAt(i) !== 90 /* Z */) {
+    const oh = digits(text, i + 1, 2);
+    const om = digits(text, i + 4, 2);
+    if (oh > 23 || om > 59) return null;
+    offsetMinutes = (text.charCodeAt(i) === 45 /* - */ ? -1 : 1) * (oh * 60 + om);
+  }
+  return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi - offsetMinutes) * 60_000 + sec * 1000 + ms;
 }
 
-function requestScope(now: number): RequestScope {
-  return { now, stamp: new Date(now), quantities: new Map() };
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** The number written by `length` digits at `at` (the schema has checked they are digits). */
+function digits(text: string, at: number, length: number): number {
+  let n = 0;
+  for (let i = at; i < at + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date, month 1–12 (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
 }
 
 /**
@@ -163,49 +184,50 @@ function requestScope(now: number): RequestScope {
 function normalize(
   input: UsageEventInput,
   index: number | null,
-  scope: RequestScope,
+  now: number,
   lookupMetric: (key: string) => MetricDef | undefined,
   errors: FieldError[],
   unknownMetrics: FieldError[],
 ): UsageEvent | null {
   const before = errors.length;
-  // A path is only written out for an error.
-  const at = (field: string) => (index === null ? field : `events[${index}].${field}`);
-  let quantity = scope.quantities.get(input.quantity);
-  if (quantity === undefined) scope.quantities.set(input.quantity, (quantity = checkQuantity(input.quantity)));
-  if (typeof quantity === 'string') errors.push({ path: at('quantity'), message: quantity });
-  const now = scope.now;
-  let timestamp = scope.stamp;
+  const quantity = quantityText(input.quantity);
+  if (quantity instanceof QuantityProblem) errors.push({ path: fieldPath(index, 'quantity'), message: quantity.message });
+  let timestampMs = now;
   if (input.timestamp !== undefined) {
     const ms = parseInstant(input.timestamp);
-    if (ms === null) errors.push({ path: at('timestamp'), message: 'is not a valid date' });
-    else if (ms > now + MAX_FUTURE_MS) errors.push({ path: at('timestamp'), message: 'must not be more than 5 minutes in the future' });
-    else if (ms < EARLIEST_TIMESTAMP) errors.push({ path: at('timestamp'), message: 'must not be before 2000-01-01' });
-    else timestamp = new Date(ms);
+    if (ms === null) errors.push({ path: fieldPath(index, 'timestamp'), message: 'is not a valid date' });
+    else if (ms > now + MAX_FUTURE_MS) errors.push({ path: fieldPath(index, 'timestamp'), message: 'must not be more than 5 minutes in the future' });
+    else if (ms < EARLIEST_TIMESTAMP) errors.push({ path: fieldPath(index, 'timestamp'), message: 'must not be before 2000-01-01' });
+    else timestampMs = ms;
   }
   const metric = lookupMetric(input.metric);
-  if (!metric) unknownMetrics.push({ path: at('metric'), message: `unknown metric "${input.metric}"` });
+  if (!metric) unknownMetrics.push({ path: fieldPath(index, 'metric'), message: `unknown metric "${input.metric}"` });
   else if (metric.aggregation === 'unique_count') {
     const value = input.properties?.[metric.property!];
     if (value === undefined || value === null || value === '') {
-      errors.push({ path: at(`properties.${metric.property}`), message: `is required: ${metric.key} counts distinct values of it` });
+      errors.push({ path: fieldPath(index, `properties.${metric.property}`), message: `is required: ${metric.key} counts distinct values of it` });
     }
   }
   if ((input.resourceId === undefined) !== (input.resourceType === undefined)) {
-    errors.push({ path: at(input.resourceId === undefined ? 'resourceId' : 'resourceType'), message: 'resourceType and resourceId go together' });
+    errors.push({ path: fieldPath(index, input.resourceId === undefined ? 'resourceId' : 'resourceType'), message: 'resourceType and resourceId go together' });
   }
   if (errors.length > before || !metric) return null;
   return {
     eventId: input.eventId ?? randomUUID(),
     generatedId: input.eventId === undefined,
     metric: input.metric,
-    quantity: quantity as Dec,
-    timestamp,
+    quantity: quantity as string,
+    timestampMs,
     resourceType: input.resourceType ?? null,
     resourceId: input.resourceId ?? null,
     costCenterId: input.costCenterId?.toLowerCase() ?? null,
     properties: input.properties ?? null,
   };
+}
+
+/** The path of a field in an error: `events[3].quantity` in a batch; written out only for an error. */
+function fieldPath(index: number | null, field: string): string {
+  return index === null ? field : `events[${index}].${field}`;
 }
 
 function finish(events: (UsageEvent | null)[], errors: FieldError[], unknownMetrics: FieldError[]): UsageEvent[] {
@@ -220,7 +242,7 @@ export function parseUsageEvent(body: unknown, lookupMetric: (key: string) => Me
   if (!validateEvent(body)) throw new ValidationFailed(schemaErrors(validateEvent));
   const errors: FieldError[] = [];
   const unknown: FieldError[] = [];
-  return finish([normalize(body as UsageEventInput, null, requestScope(now), lookupMetric, errors, unknown)], errors, unknown)[0];
+  return finish([normalize(body as UsageEventInput, null, now, lookupMetric, errors, unknown)], errors, unknown)[0];
 }
 
 export function parseUsageBatch(body: unknown, lookupMetric: (key: string) => MetricDef | undefined, now = Date.now()): UsageEvent[] {
@@ -231,7 +253,6 @@ export function parseUsageBatch(body: unknown, lookupMetric: (key: string) => Me
   }
   const errors: FieldError[] = [];
   const unknown: FieldError[] = [];
-  const scope = requestScope(now);
-  const events = (body as { events: UsageEventInput[] }).events.map((e, i) => normalize(e, i, scope, lookupMetric, errors, unknown));
+  const events = (body as { events: UsageEventInput[] }).events.map((e, i) => normalize(e, i, now, lookupMetric, errors, unknown));
   return finish(events, errors, unknown);
 }

@@ -180,6 +180,25 @@ describe('usage', () => {
       expect(s.body.items).toEqual([expect.objectContaining({ metric: 'compute.cpu_hours', value: '8', eventCount: 5 })]);
     });
 
+    it('stores the instant of any zone and fraction, and the contract text of any quantity', async () => {
+      const res = await batch('b-forms', [
+        { eventId: 'f1', metric: 'compute.cpu_hours', quantity: '007.50', timestamp: '2026-01-10T12:30:00.1239+02:00' },
+        { eventId: 'f2', metric: 'compute.cpu_hours', quantity: 0.1, timestamp: '2026-01-09T23:59:59.999-00:30' },
+        { eventId: 'f3', metric: 'compute.cpu_hours', quantity: ' 3.000 ', timestamp: '2024-02-29T00:00:00.5Z' },
+        { eventId: 'f4', metric: 'compute.cpu_hours', quantity: 2e-7, timestamp: '2000-01-01T00:00:00Z' },
+      ]);
+      expect(res.status).toBe(200);
+      const rows = (await db.query("SELECT event_id, quantity::text AS q, ts FROM usage_events WHERE tenant_id = 'b-forms' ORDER BY event_id")).rows;
+      expect(rows.map((r) => [r.event_id, r.q, (r.ts as Date).toISOString()])).toEqual([
+        ['f1', '7.5', '2026-01-10T10:30:00.123Z'],
+        ['f2', '0.1', '2026-01-10T00:29:59.999Z'],
+        ['f3', '3', '2024-02-29T00:00:00.500Z'],
+        ['f4', '0.0000002', '2000-01-01T00:00:00.000Z'],
+      ]);
+      const single = await record('b-forms', { eventId: 'f5', metric: 'compute.cpu_hours', quantity: '0010', timestamp: '2026-01-10T10:00:00.0001-01:00' });
+      expect(single.body).toMatchObject({ quantity: '10', timestamp: '2026-01-10T11:00:00.000Z' });
+    });
+
     it('answers 422 UNKNOWN_METRIC with the index and stores nothing', async () => {
       const problem = expectProblem(await batch('b2', [{ metric: 'api.requests', quantity: 1 }, { metric: 'nope', quantity: 1 }]), 422, 'UNKNOWN_METRIC');
       expect(problem.errors).toEqual([expect.objectContaining({ path: 'events[1].metric' })]);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Dec, formatQuantity, parseDecimal, quantityProblem } from './decimal';
+import { Dec, QuantityProblem, checkQuantity, formatQuantity, parseDecimal, plainQuantity, quantityProblem, quantityText } from './decimal';
 import { allocateCents, formatMinorUnits, fromMinorUnits, minorUnitDigits, sumCents, toMinorUnits } from './money';
 
 describe('toMinorUnits', () => {
@@ -111,6 +111,45 @@ describe('parseDecimal and quantities', () => {
         expect(new Dec(s).eq(d)).toBe(true);
       }),
     );
+  });
+});
+
+describe('quantityText (the ingest path, without a Dec for plain input)', () => {
+  /** What the general path says: the contract's text of the exact value, or the problem. */
+  const general = (input: unknown): string => {
+    const q = checkQuantity(input);
+    return typeof q === 'string' ? `problem: ${q}` : q.toFixed();
+  };
+  const said = (input: unknown): string => {
+    const q = quantityText(input);
+    return q instanceof QuantityProblem ? `problem: ${q.message}` : q;
+  };
+
+  it('writes plain input as formatQuantity does, and leaves the rest to the general path', () => {
+    expect(plainQuantity('007.50')).toBe('7.5');
+    expect(plainQuantity('0.000')).toBe('0');
+    expect(plainQuantity('00')).toBe('0');
+    expect(plainQuantity('10.0')).toBe('10');
+    expect(plainQuantity('0.5')).toBe('0.5');
+    expect(plainQuantity('999999999999999999.999999999999')).toBe('999999999999999999.999999999999');
+    for (const other of ['', '.5', '5.', '1e3', '-1', ' 1', '1 ', '1.2.3', '1000000000000000000', '1.1234567890123', '0x10']) {
+      expect(plainQuantity(other)).toBeNull();
+    }
+    expect(said('1.1234567890123')).toMatch(/problem: .*12 decimals/);
+    expect(said(-1)).toMatch(/problem: .*>= 0/);
+    expect(said(' 2.50 ')).toBe('2.5');
+    expect(said(1e-7)).toBe('0.0000001');
+  });
+
+  it('agrees with the general path on digit strings of every shape (property)', () => {
+    const digits = (max: number) => fc.array(fc.constantFrom('0', '0', '1', '5', '9'), { minLength: 0, maxLength: max }).map((a) => a.join(''));
+    const text = fc.tuple(digits(22), fc.boolean(), digits(16), fc.constantFrom('', '', ' ', '-', 'e2')).map(([i, dot, f, junk]) => `${i}${dot ? '.' : ''}${f}${junk}`);
+    fc.assert(fc.property(text, (t) => expect(said(t)).toBe(general(t))), { numRuns: 20_000 });
+  });
+
+  it('agrees with the general path on JSON numbers (property)', () => {
+    const number = fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.integer({ min: 0, max: 10 ** 6 }).map((n) => n / 1000));
+    fc.assert(fc.property(number, (n) => expect(said(n)).toBe(general(n))), { numRuns: 20_000 });
   });
 });
 

@@ -1,4 +1,3 @@
-import { Dec } from '../../common/money/decimal';
 import { Metrics } from '../../common/metrics/metrics';
 import type { UsageEvent } from '../usage-event.schema';
 import { IngestBatcher, IngestJob, distinctQuotaKeys } from './ingest-batcher';
@@ -32,8 +31,8 @@ const event = (id: string): UsageEvent => ({
   eventId: id,
   generatedId: false,
   metric: 'api.requests',
-  quantity: new Dec(1),
-  timestamp: new Date('2026-11-20T00:00:00Z'),
+  quantity: '1',
+  timestampMs: Date.parse('2026-11-20T00:00:00Z'),
   resourceType: null,
   resourceId: null,
   costCenterId: null,
