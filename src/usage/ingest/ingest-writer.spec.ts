@@ -13,6 +13,11 @@ describe('arrayLiteral', () => {
     );
   });
 
+  it('writes what pg writes for a column without nulls (the one-join path)', () => {
+    const element = fc.oneof(fc.string({ unit: 'binary' }), fc.stringMatching(/^[a-z0-9.-]{0,12}$/));
+    fc.assert(fc.property(fc.array(element, { maxLength: 30 }), (values) => expect(arrayLiteral(values)).toBe(prepareValue(values))), { numRuns: 2000 });
+  });
+
   it('escapes quotes and backslashes, and writes NULL unquoted', () => {
     expect(arrayLiteral(['a"b', 'c\\d', null, '', '{x,y}'])).toBe('{"a\\"b","c\\\\d",NULL,"","{x,y}"}');
   });

@@ -144,10 +144,12 @@ const NEEDS_ESCAPE = /["\\]/;
 
 /**
  * A PostgreSQL array literal of text values (NULL for null), every element quoted, as pg's own
- * array serialization writes it; elements without a quote or backslash are not run through the
- * two escaping replaces, which made up most of the cost of a 1,000-event batch's parameters.
+ * array serialization writes it. The usual column (no null, no quote or backslash anywhere) is
+ * one native join, written once: adding element by element built a rope that pg then had to
+ * flatten. Otherwise elements without a quote or backslash skip the two escaping replaces.
  */
 export function arrayLiteral(values: ReadonlyArray<string | null>): string {
+  if (values.length > 0 && !values.includes(null) && !NEEDS_ESCAPE.test(values.join(''))) return `{"${values.join('","')}"}`;
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
