@@ -145,7 +145,8 @@ export function parseInstant(text: string): number | null {
   let i = 19;
   let ms = 0;
   if (text.charCodeAt(i) === 46 /* . */) {
-    for (let scale = 100; isDigit(text.charCodeAt(++i)); scale /= 10) if (scale >= 1) ms += (text.charCodeAt(i) - 48) * scale;
+    // Fraction digits run up to the zone: Z, + or -.
+    for (let scale = 100; !isZoneStart(text.charCodeAt(++i)); scale /= 10) if (scale >= 1) ms += (text.charCodeAt(i) - 48) * scale;
   }
   let offsetMinutes = 0;
   if (text.charCodeAt(i) !== 90 /* Z */) {
@@ -157,8 +158,8 @@ export function parseInstant(text: string): number | null {
   return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi - offsetMinutes) * 60_000 + sec * 1000 + ms;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+function isZoneStart(c: number): boolean {
+  return c === 90 /* Z */ || c === 43 /* + */ || c === 45 /* - */;
 }
 
 /** The number written by `length` digits at `at` (the schema has checked they are digits). */

@@ -46,8 +46,8 @@ export function quantityProblem(input: unknown): string | null {
   return typeof q === 'string' ? q : null;
 }
 
-/** Largest number of integer digits of an accepted quantity (below MAX_QUANTITY). */
-const MAX_QUANTITY_INTEGER_DIGITS = 18;
+/** Largest number of integer digits of an accepted quantity (below MAX_QUANTITY, a power of ten). */
+const MAX_QUANTITY_INTEGER_DIGITS = MAX_QUANTITY.toFixed().length - 1;
 
 /**
  * A plain `digits[.digits]` quantity written as formatQuantity writes it ('007.50' → '7.5'),
