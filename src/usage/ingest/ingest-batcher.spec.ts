@@ -1,6 +1,6 @@
 import { Metrics } from '../../common/metrics/metrics';
 import type { UsageEvent } from '../usage-event.schema';
-import { IngestBatcher, IngestJob, distinctQuotaKeys, laneOf } from './ingest-batcher';
+import { IngestBatcher, IngestJob, distinctQuotaKeys } from './ingest-batcher';
 
 /** The elements of a text array parameter (test ids hold no comma, quote or backslash). */
 const elements = (literal: unknown): string[] => (literal as string).slice(1, -1).split(',').map((e) => e.replace(/^"|"$/g, ''));
@@ -47,20 +47,13 @@ function batcher(pool: unknown): IngestBatcher {
   return new IngestBatcher(pool as never, catalog as never, new Metrics(), quotaCache as never);
 }
 
-/** `n` tenant ids that commit in the lane of `of` (same: true) or in other lanes. */
-function tenantsOfLane(of: string, n: number, same = true): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < n; i++) if ((laneOf(`t${i}`) === laneOf(of)) === same) out.push(`t${i}`);
-  return out;
-}
-
 describe('IngestBatcher scheduling', () => {
-  it('commits small groups of a lane one at a time, the requests that arrive meanwhile together in the next', async () => {
+  it('commits small groups one at a time, the requests that arrive meanwhile together in the next', async () => {
     const { pool, running, maxSmall } = fakePool();
     const b = batcher(pool);
     const first = b.submit(job('t1', 1, 'a'));
     await tick();
-    const rest = tenantsOfLane('t1', 10).map((t, i) => b.submit(job(t, 1, `b${i}`)));
+    const rest = Array.from({ length: 10 }, (_, i) => b.submit(job(`t${i}`, 1, `b${i}`)));
     await tick();
     expect(running.map((r) => r.events)).toEqual([1]);
     running[0].release();
@@ -74,38 +67,12 @@ describe('IngestBatcher scheduling', () => {
     expect(maxSmall()).toBe(1);
   });
 
-  it('commits the tenants of another lane side by side, and each tenant in its own lane only', async () => {
-    const { pool, running } = fakePool();
-    const b = batcher(pool);
-    const [other] = tenantsOfLane('t1', 1, false);
-    const first = b.submit(job('t1', 1, 'a'));
-    const beside = b.submit(job(other, 1, 'b'));
-    await tick();
-    const again = b.submit(job('t1', 2, 'c'));
-    await tick();
-    expect(running.map((r) => r.events)).toEqual([1, 1]);
-    running[0].release();
-    await first;
-    await tick();
-    await tick();
-    expect(running.map((r) => r.events)).toEqual([1, 2]);
-    running.forEach((r) => r.release());
-    expect([(await beside).stored, (await again).stored]).toEqual([[true], [true, true]]);
-  });
-
-  it('puts a tenant in the same lane every time, and spreads tenants over the lanes', () => {
-    expect(laneOf('tenant-a')).toBe(laneOf('tenant-a'));
-    const counts = [0, 0];
-    for (let i = 0; i < 1000; i++) counts[laneOf(`tenant-${i}`)]++;
-    expect(Math.min(...counts)).toBeGreaterThan(400);
-  });
-
-  it('runs a second commit beside a big one in its lane, so a batch never holds up single events', async () => {
+  it('runs a second commit beside a big one, so a batch never holds up single events', async () => {
     const { pool, running } = fakePool();
     const b = batcher(pool);
     const big = b.submit(job('t1', 1000, 'big'));
     await tick();
-    const small = b.submit(job(tenantsOfLane('t1', 3).find((t) => t !== 't1')!, 1, 'small'));
+    const small = b.submit(job('t2', 1, 'small'));
     await tick();
     await tick();
     expect(running.map((r) => r.events).sort((x, y) => x - y)).toEqual([1, 1000]);

@@ -34,49 +34,17 @@ interface Pending {
 
 const MAX_EVENTS_PER_COMMIT = 5000;
 /**
- * At most this many commits at once in a lane. Small groups commit one at a time: the next group
- * forms while one commits, so there are fewer, larger commits (measured with a single queue:
- * about 25 events a commit instead of 12 under the ingest bench, and a third less database CPU per
- * event). More commits run beside one holding at least BIG_COMMIT events (or to start one), so a
- * 1,000-event batch never holds up single events, and batches keep PostgreSQL busy on more than
- * one core (measured with 1,000-event batches of distinct values: 148k events/s with two, 162k
- * with three, no more with four).
+ * At most this many commits at once. Small groups commit one at a time: the next group forms
+ * while one commits, so there are fewer, larger commits (measured: about 25 events a commit
+ * instead of 12 under the ingest bench, and a third less database CPU per event). More commits
+ * run beside one holding at least BIG_COMMIT events (or to start one), so a 1,000-event batch
+ * never holds up single events, and batches keep PostgreSQL busy on more than one core
+ * (measured with 1,000-event batches of distinct values: 148k events/s with two, 162k with
+ * three, no more with four).
  */
 const MAX_IN_FLIGHT = 3;
 const BIG_COMMIT = 100;
 const RETRYABLE = new Set(['40P01', '40001']);
-
-/** A commit queue of its own for a share of the tenants (laneOf). */
-interface Lane {
-  queue: Pending[];
-  inFlight: number;
-  /** Commits in flight holding at least BIG_COMMIT events. */
-  inFlightBig: number;
-}
-
-function mayStartCommit(lane: Lane): boolean {
-  if (lane.inFlight === 0) return true;
-  return lane.inFlight < MAX_IN_FLIGHT && (lane.inFlightBig > 0 || lane.queue[0].job.events.length >= BIG_COMMIT);
-}
-
-/**
- * Commit queues per instance. Tenants are split over them (laneOf), so commits of different
- * lanes never touch the same rows (events, rollups and distinct values are all per tenant) and
- * run side by side without waiting for each other's locks; within a lane the rules of
- * MAX_IN_FLIGHT hold. Measured under the single-event ingest bench (50 connections, 100 tenants),
- * alternating builds: one queue 0.85–0.99x the bare INSERT route, two lanes 0.99–1.19x (about 12
- * events a commit each instead of 25); three lanes gave no more. A second small commit in one
- * queue was slower: its groups shared tenants with the one in flight and waited on its rollup rows.
- */
-const INGEST_LANES = 2;
-
-/** The lane of a tenant: FNV-1a of its id, so a tenant always commits in the same lane. */
-export function laneOf(tenantId: string, lanes = INGEST_LANES): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < tenantId.length; i++) h = Math.imul(h ^ tenantId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % lanes;
-}
-
 /**
  * After a group met an event already recorded, this many commits skip the optimistic plain
  * INSERT and go straight to ON CONFLICT: a client that retries a lot costs one failed statement
@@ -114,16 +82,19 @@ export function distinctQuotaKeys(items: ReadonlyArray<{ tenantId: string; event
 }
 
 /**
- * Group commit. Requests that arrive while a commit is in flight wait in their tenant's lane and
- * go together in the lane's next transaction, so one disk flush makes many requests durable; each
- * request is answered only after the commit that holds its events. Under no load a request
- * commits alone, at once. Jobs stay all-or-nothing: a job that fails its checks is left out of the
+ * Group commit. Requests that arrive while a commit is in flight wait in a queue and go
+ * together in the next transaction, so one disk flush makes many requests durable; each request
+ * is answered only after the commit that holds its events. Under no load a request commits
+ * alone, at once. Jobs stay all-or-nothing: a job that fails its checks is left out of the
  * transaction without touching the others.
  */
 @Injectable()
 export class IngestBatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(IngestBatcher.name);
-  private readonly lanes: Lane[] = Array.from({ length: INGEST_LANES }, () => ({ queue: [], inFlight: 0, inFlightBig: 0 }));
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  /** Commits in flight holding at least BIG_COMMIT events. */
+  private inFlightBig = 0;
   private closed = false;
   private readonly commits: Counter;
   private readonly commitSize: Histogram;
@@ -176,40 +147,43 @@ export class IngestBatcher implements OnApplicationShutdown {
   submit(job: IngestJob): Promise<IngestOutcome> {
     if (this.closed) return Promise.reject(new ProblemError('UNAVAILABLE', 'The service is shutting down'));
     return new Promise((resolve, reject) => {
-      const lane = this.lanes[laneOf(job.tenantId)];
-      lane.queue.push({ job, resolve, reject });
-      this.drain(lane);
+      this.queue.push({ job, resolve, reject });
+      this.drain();
     });
   }
 
   /** Waits for queued and in-flight commits (graceful shutdown never drops an accepted event). */
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    while (this.lanes.some((l) => l.queue.length > 0 || l.inFlight > 0)) await new Promise((r) => setTimeout(r, 10));
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
-  private drain(lane: Lane): void {
-    const queue = lane.queue;
-    while (queue.length > 0 && mayStartCommit(lane)) {
+  private drain(): void {
+    while (this.queue.length > 0 && this.mayStartCommit()) {
       const batch: Pending[] = [];
       let size = 0;
-      while (queue.length > 0 && (batch.length === 0 || size + queue[0].job.events.length <= MAX_EVENTS_PER_COMMIT)) {
-        const next = queue.shift()!;
+      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0].job.events.length <= MAX_EVENTS_PER_COMMIT)) {
+        const next = this.queue.shift()!;
         size += next.job.events.length;
         batch.push(next);
       }
       const big = size >= BIG_COMMIT;
-      lane.inFlight++;
-      if (big) lane.inFlightBig++;
+      this.inFlight++;
+      if (big) this.inFlightBig++;
       void this.commit(batch).then((answer) => {
-        lane.inFlight--;
-        if (big) lane.inFlightBig--;
+        this.inFlight--;
+        if (big) this.inFlightBig--;
         // The next group goes to PostgreSQL first, and this group's requests are answered while
         // it runs: answering first (quota state, serialization, writes) left the database idle.
-        this.drain(lane);
+        this.drain();
         answer();
       });
     }
+  }
+
+  private mayStartCommit(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight < MAX_IN_FLIGHT && (this.inFlightBig > 0 || this.queue[0].job.events.length >= BIG_COMMIT);
   }
 
   /** Commits the group (retrying deadlocks and serialization failures); resolves to what answers its requests. */

@@ -33,13 +33,6 @@ export type StoreMode = 'new' | 'dedupe';
 /** SQLSTATE of the unique violation a 'new' store raises on an event already recorded. */
 export const UNIQUE_VIOLATION = '23505';
 
-/** The finest bucket of an event (cost center key, resource key, minute), as the rollup keys write them. */
-function fineKeySql(row: string): string {
-  return `coalesce(${row}cost_center_id::text, '') AS cc,
-      CASE WHEN ${row}resource_type IS NULL THEN '' ELSE ${row}resource_type || '/' || ${row}resource_id END AS res,
-      date_bin('1 minute', ${row}ts, timestamptz 'epoch') AS minute`;
-}
-
 /**
  * One statement stores the events and folds the new ones into the rollups: PostgreSQL runs it
  * atomically (all or nothing, one commit, one disk flush) and in one round trip. The new events
@@ -49,14 +42,18 @@ function fineKeySql(row: string): string {
  * the ones new to a bucket add to its rollup row's distinct_count, so a read whose group is one
  * bucket counts distinct values without reading them. Rows are written once per key and in key
  * order, so concurrent writers wait for each other instead of deadlocking.
- * The latest event of a group is found without sorting. An all-new store draws each event's seq
- * in input order, so within the statement (ts, seq) orders as (ts, input position), and the
- * latest is max() of one bigint that encodes both. A dedupe store reads the latest from the rows
- * it returns: max() of [ts in epoch microseconds, seq, quantity] (numeric arrays compare element
- * by element) is the quantity of the greatest (ts, seq). Three array_agg(… ORDER BY ts DESC,
- * seq DESC) ran a sort per group and aggregate, which cost about a seventh of the statement for
- * a group of events of many tenants.
+ * The latest event of a group is found without sorting: max() of [ts in epoch microseconds, seq,
+ * quantity] (numeric arrays compare element by element) is the quantity of the greatest
+ * (ts, seq). Three array_agg(… ORDER BY ts DESC, seq DESC) ran a sort per group and aggregate,
+ * which cost about a seventh of the statement for a group of events of many tenants.
  */
+/** The finest bucket of an event (cost center key, resource key, minute), as the rollup keys write them. */
+function fineKeySql(row: string): string {
+  return `coalesce(${row}cost_center_id::text, '') AS cc,
+      CASE WHEN ${row}resource_type IS NULL THEN '' ELSE ${row}resource_type || '/' || ${row}resource_id END AS res,
+      date_bin('1 minute', ${row}ts, timestamptz 'epoch') AS minute`;
+}
+
 function storeEventsSql(mode: StoreMode): string {
   // A 'new' store stores every input row or fails, so the rollups are made from the input itself;
   // a 'dedupe' store makes them from the rows its INSERT returns.
