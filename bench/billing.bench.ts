@@ -69,7 +69,7 @@ export async function billingBench(ctx: BenchContext): Promise<void> {
     await c.query('BEGIN');
     await rebuildRollups(c, rows.map((r) => r.t));
     await c.query('COMMIT');
-    await c.query('VACUUM ANALYZE subscriptions, usage_events, usage_rollups, usage_unique_values');
+    await c.query('VACUUM ANALYZE subscriptions, usage_events, usage_rollup_totals, usage_rollup_deltas, usage_unique_values');
   });
   const { summary, wallMs } = await closePeriods(ctx);
   const rate = summary.invoicesFinalized / (summary.durationMs / 1000);

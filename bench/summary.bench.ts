@@ -150,15 +150,15 @@ export async function summaryBench(ctx: BenchContext): Promise<void> {
     }),
   );
   console.log(`  rollups rebuilt in ${seconds(rebuildMs)} (${chunks.length} transactions)`);
-  const [, analyzeMs] = await timed(() => db.with((c) => c.query('VACUUM ANALYZE usage_events, usage_rollups, usage_unique_values')));
+  const [, analyzeMs] = await timed(() => db.with((c) => c.query('VACUUM ANALYZE usage_events, usage_rollup_totals, usage_rollup_deltas, usage_unique_values')));
   const sizes = await db.with(async (c) => {
     const { rows } = await c.query<{ events: string; rollups: string; size: string }>(
-      `SELECT (SELECT count(*) FROM usage_rollups)::text AS rollups, (SELECT count(*) FROM usage_events)::text AS events,
+      `SELECT (SELECT count(*) FROM usage_rollup_totals)::text AS rollups, (SELECT count(*) FROM usage_events)::text AS events,
         pg_size_pretty(pg_database_size(current_database())) AS size`,
     );
     return rows[0];
   });
-  console.log(`  VACUUM ANALYZE in ${seconds(analyzeMs)}; usage_events ${sizes.events} rows, usage_rollups ${sizes.rollups} rows, database ${sizes.size}`);
+  console.log(`  VACUUM ANALYZE in ${seconds(analyzeMs)}; usage_events ${sizes.events} rows, usage_rollup_totals ${sizes.rollups} rows, database ${sizes.size}`);
   report.add({ bench: BENCH, name: `COPY load of ${fmt(total, 0)} events`, value: loadMs / 1000, unit: 's' });
   report.add({ bench: BENCH, name: 'rebuildRollups of all tenants', value: rebuildMs / 1000, unit: 's' });
 

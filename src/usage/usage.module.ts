@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QuotasModule } from '../quotas/quotas.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { IngestBatcher } from './ingest/ingest-batcher';
+import { RollupCompactor } from './rollups/rollup-compactor';
 import { RollupSweeper } from './rollups/rollup-sweeper';
 import { UsageReaderModule } from './usage-reader.module';
 import { UsageController } from './usage.controller';
@@ -10,7 +11,7 @@ import { UsageService } from './usage.service';
 @Module({
   imports: [UsageReaderModule, QuotasModule, SubscriptionsModule],
   controllers: [UsageController],
-  providers: [IngestBatcher, UsageService, RollupSweeper],
+  providers: [IngestBatcher, UsageService, RollupSweeper, RollupCompactor],
   exports: [IngestBatcher],
 })
 export class UsageModule {}

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
+import { DataSource } from 'typeorm';
 import { Dec } from '../../src/common/money/decimal';
 import { rebuildRollups } from '../../src/usage/rollups/rebuild-rollups';
+import { compactRollups } from '../../src/usage/rollups/rollup-compactor';
+import { ROLLUP_KEY } from '../../src/usage/rollups/rollup-families';
 import { API } from '../support/http';
 import { serviceToken } from '../support/tokens';
 import { useApp } from '../support/suite';
@@ -75,7 +78,7 @@ function expected(events: Ev[], from: number, to: number, group: (e: Ev) => stri
 }
 
 describe('rollups equal the aggregation of raw events (property)', () => {
-  const { request, db } = useApp();
+  const { request, db, app } = useApp();
   let run = 0;
 
 
@@ -83,17 +86,33 @@ describe('rollups equal the aggregation of raw events (property)', () => {
   // rebuild makes only the ones the sweep keeps.
   const KEPT = `(granularity <> 'i' OR bucket_start >= now() - interval '71 hours')`;
 
-  async function snapshot(tenant: string): Promise<string> {
+  /**
+   * A tenant's rollup rows, one per key: `usage_rollups` (the totals and the deltas not folded
+   * yet, which may hold several rows of a key) added up per key, or the totals alone.
+   */
+  async function snapshot(tenant: string, from: 'usage_rollups' | 'usage_rollup_totals' = 'usage_rollups'): Promise<string> {
     const r = await db.query(
-      `SELECT metric, granularity, bucket_start, cost_center_key, resource_key, trim_scale(sum)::text AS sum, count, trim_scale(max)::text AS max,
-         latest_ts, latest_seq, trim_scale(latest_value)::text AS latest_value, distinct_count
-       FROM usage_rollups WHERE tenant_id = $1 AND ${KEPT} ORDER BY 1, 2, 3, 4, 5, 6`,
+      `SELECT metric, granularity, bucket_start, cost_center_key, resource_key, trim_scale(sum(sum))::text AS sum, sum(count)::text AS count, trim_scale(max(max))::text AS max,
+         (array_agg(latest_ts ORDER BY latest_ts DESC, latest_seq DESC))[1] AS latest_ts,
+         (array_agg(latest_seq ORDER BY latest_ts DESC, latest_seq DESC))[1] AS latest_seq,
+         trim_scale((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1])::text AS latest_value, sum(distinct_count)::text AS distinct_count
+       FROM ${from} WHERE tenant_id = $1 AND ${KEPT} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
       [tenant],
     );
     const u = await db.query(`SELECT metric, granularity, bucket_start, cost_center_key, resource_key, value FROM usage_unique_values WHERE tenant_id = $1 AND ${KEPT} ORDER BY 1, 2, 3, 4, 5, 6`, [
       tenant,
     ]);
     return JSON.stringify([r.rows, u.rows]);
+  }
+
+  const deltasOf = async (tenant: string) => Number((await db.query('SELECT count(*)::int AS n FROM usage_rollup_deltas WHERE tenant_id = $1', [tenant])).rows[0].n);
+
+  /** Folding the deltas changes no key's figures: afterwards the totals alone hold them. */
+  async function expectCompactionUnchanged(tenant: string): Promise<void> {
+    const before = await snapshot(tenant);
+    await compactRollups({ query: async (sql, params) => (await db.query(sql, params)).rows });
+    expect(await deltasOf(tenant)).toBe(0);
+    expect(await snapshot(tenant, 'usage_rollup_totals')).toBe(before);
   }
 
   /** The tenant's rollups are what a rebuild from its raw events makes (the rebuild is rolled back). */
@@ -116,12 +135,60 @@ describe('rollups equal the aggregation of raw events (property)', () => {
       });
     // In one statement (stored in event id order: t-c last) and then across statements.
     expect((await seats(['t-b', 't-c', 't-a'], ['7', '3', '9'])).status).toBe(200);
-    const [first] = (await db.query(`SELECT trim_scale(latest_value)::text AS v FROM usage_rollups WHERE tenant_id = $1 AND granularity = 'm' AND resource_key = '*'`, [tenant])).rows;
-    expect(first.v).toBe('3');
+    // The latest value of every rollup key, the deltas not folded yet counted in.
+    const latestValues = async () =>
+      (
+        await db.query(
+          `SELECT DISTINCT trim_scale((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC))[1])::text AS v FROM usage_rollups WHERE tenant_id = $1 GROUP BY ${ROLLUP_KEY}`,
+          [tenant],
+        )
+      ).rows;
+    expect(await latestValues()).toEqual([{ v: '3' }]);
     expect((await seats(['t-d'], ['5'])).status).toBe(200);
-    const rows = (await db.query(`SELECT DISTINCT trim_scale(latest_value)::text AS v FROM usage_rollups WHERE tenant_id = $1`, [tenant])).rows;
-    expect(rows).toEqual([{ v: '5' }]);
+    expect(await latestValues()).toEqual([{ v: '5' }]);
+    await expectCompactionUnchanged(tenant);
     await expectRebuildUnchanged(tenant);
+  });
+
+  it('folds every delta exactly once while batches and compactions on several connections race', async () => {
+    const tenant = 'race';
+    const now = Date.now();
+    const batches = Array.from({ length: 24 }, (_, b) =>
+      Array.from({ length: 25 }, (_, i) => ({
+        eventId: `r${b}-${i}`,
+        metric: i % 3 === 0 ? 'warehouse.seats' : 'compute.cpu_hours',
+        quantity: `${i}.${b + 1}`,
+        timestamp: new Date(now - ((b * 25 + i) % 180) * 61_000 - b).toISOString(),
+        resourceType: 'vm',
+        resourceId: `v${i % 3}`,
+      })),
+    );
+    const dataSource = app().app.get(DataSource);
+    let posting = true;
+    let folded = 0;
+    const compacting = Array.from({ length: 4 }, async () => {
+      while (posting) folded += await compactRollups(dataSource, 7);
+    });
+    const results = await Promise.all(batches.map((events) => request('POST', `${API}/tenants/${tenant}/usage/batch`, { token: serviceToken(), body: { events } })));
+    posting = false;
+    await Promise.all(compacting);
+    expect(results.map((r) => r.status)).toEqual(batches.map(() => 200));
+    expect(folded).toBeGreaterThan(0);
+    await expectCompactionUnchanged(tenant);
+    await expectRebuildUnchanged(tenant);
+    const [{ n }] = (await db.query(`SELECT sum(count)::int AS n FROM usage_rollup_totals WHERE tenant_id = $1 AND granularity = 'm' AND resource_key = '*'`, [tenant])).rows;
+    expect(n).toBe(24 * 25);
+  });
+
+  it('folds deltas on its own within seconds of ingest', async () => {
+    const tenant = 'scheduled';
+    const res = await request('POST', `${API}/tenants/${tenant}/usage`, { token: serviceToken(), body: { eventId: 's1', metric: 'compute.cpu_hours', quantity: '2.5' } });
+    expect(res.status).toBe(201);
+    const deadline = Date.now() + 10_000;
+    while ((await deltasOf(tenant)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await deltasOf(tenant)).toBe(0);
+    const [row] = (await db.query(`SELECT sum::text, count::int FROM usage_rollup_totals WHERE tenant_id = $1 AND granularity = 'm' AND resource_key = '*'`, [tenant])).rows;
+    expect(row).toEqual({ sum: '2.5', count: 1 });
   });
 
   it('holds for random streams', async () => {
@@ -164,7 +231,9 @@ describe('rollups equal the aggregation of raw events (property)', () => {
             properties: s.properties ?? undefined,
           }));
 
-          // 1. Incremental rollups == rebuild from raw events.
+          // 1. Incremental rollups == rebuild from raw events, before and after the deltas are folded.
+          await expectRebuildUnchanged(tenant);
+          await expectCompactionUnchanged(tenant);
           await expectRebuildUnchanged(tenant);
 
           // 2. Summaries, by metric, resource and day, == the model: over a random window, and

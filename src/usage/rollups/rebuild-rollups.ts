@@ -1,8 +1,9 @@
 /**
- * Recomputes a tenant's rollups from its raw events: a repair tool (and how bulk loads made
- * with COPY get their rollups). Runs in the caller's transaction; concurrent ingest for the same
- * tenants must be stopped while it runs.
+ * Recomputes a tenant's rollups (totals, deltas and distinct values) from its raw events: a
+ * repair tool (and how bulk loads made with COPY get their rollups). Runs in the caller's
+ * transaction; concurrent ingest for the same tenants must be stopped while it runs.
  */
+import { COMPACTION_LOCK_KEY } from './rollup-compactor';
 import { MINUTE_ROLLUP_SWEEP_AFTER_MS } from './window-segments';
 
 export interface Queryable {
@@ -16,7 +17,7 @@ const MINUTE_ROWS_KEPT = `(g.g <> 'i' OR e.ts >= now() - interval '${MINUTE_ROLL
 
 function rollupInsert(resourceExpr: string, granularities: string): string {
   return `
-    INSERT INTO usage_rollups (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
+    INSERT INTO usage_rollup_totals (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, sum, count, max, latest_ts, latest_seq, latest_value)
     SELECT e.tenant_id, e.metric, g.g::"char", date_trunc(g.unit, e.ts, 'UTC'), coalesce(e.cost_center_id::text, ''), ${resourceExpr},
       sum(e.quantity), count(*), max(e.quantity),
       (array_agg(e.ts ORDER BY e.ts DESC, e.seq DESC))[1],
@@ -28,7 +29,11 @@ function rollupInsert(resourceExpr: string, granularities: string): string {
 }
 
 export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promise<void> {
-  await db.query('DELETE FROM usage_rollups WHERE tenant_id = ANY($1)', [tenantIds]);
+  // No compaction folds deltas into the totals while they are rebuilt (compactions skip their
+  // turn until this transaction ends); rebuilds of other tenants run side by side.
+  await db.query(`SELECT pg_advisory_xact_lock_shared(${COMPACTION_LOCK_KEY})`);
+  await db.query('DELETE FROM usage_rollup_totals WHERE tenant_id = ANY($1)', [tenantIds]);
+  await db.query('DELETE FROM usage_rollup_deltas WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query('DELETE FROM usage_unique_values WHERE tenant_id = ANY($1)', [tenantIds]);
   await db.query(rollupInsert("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(rollupInsert(RESOURCE_KEY, "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
@@ -41,7 +46,7 @@ export async function rebuildRollups(db: Queryable, tenantIds: string[]): Promis
   await db.query(uniques("'*'", "('i', 'minute'), ('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(uniques(RESOURCE_KEY.replace(/resource_/g, 'e.resource_'), "('h', 'hour'), ('d', 'day'), ('m', 'month')"), [tenantIds]);
   await db.query(
-    `UPDATE usage_rollups r SET distinct_count = u.n
+    `UPDATE usage_rollup_totals r SET distinct_count = u.n
      FROM (SELECT tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, count(*) AS n
            FROM usage_unique_values WHERE tenant_id = ANY($1) GROUP BY 1, 2, 3, 4, 5, 6) u
      WHERE (r.tenant_id, r.metric, r.granularity, r.bucket_start, r.cost_center_key, r.resource_key) = (u.tenant_id, u.metric, u.granularity, u.bucket_start, u.cost_center_key, u.resource_key)`,

@@ -29,7 +29,7 @@ export class RollupSweeper {
   async sweep(now = new Date()): Promise<number> {
     const before = new Date(now.getTime() - MINUTE_ROLLUP_SWEEP_AFTER_MS);
     let deleted = 0;
-    for (const table of ['usage_rollups', 'usage_unique_values']) {
+    for (const table of ['usage_rollup_totals', 'usage_unique_values']) {
       for (;;) {
         const [, n]: [unknown, number] = await this.dataSource.query(
           `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE granularity = 'i' AND bucket_start < $1 LIMIT ${CHUNK}))`,
