@@ -21,24 +21,58 @@ interface Sent {
   body: UsageBody;
 }
 
-/** The single-event load (after a warm-up of the same), keeping track of each event until it is answered. */
-function ingestLoad(baseUrl: string, headers: Record<string, string>, ctx: BenchContext, tag: string, track: Map<string, Sent> | null, onStatus: (s: number, id: string) => void): Promise<LoadResult> {
+/**
+ * The single-event load of one side (bare or service): each call runs it for `durationSec`
+ * (after `warmupSec` unmeasured), continuing the side's event numbering, and tracks each event
+ * until it is answered.
+ */
+function ingestSide(baseUrl: string, headers: Record<string, string>, ctx: BenchContext, tag: string, track: Map<string, Sent> | null, onStatus: (s: number, id: string) => void) {
   const tenants = tenantIds(`${tag}-t`, ctx.cfg.tenants);
   let n = 0;
-  return warmedLoad({
-    baseUrl,
-    method: 'POST',
-    connections: ctx.cfg.connections,
-    durationSec: ctx.cfg.durationSec,
-    headers,
-    expectStatus: 201,
-    next: () => {
-      const e = singleEvent(`${ctx.runTag}-${tag}`, n++, tenants);
-      track?.set(e.body.eventId, e);
-      return { path: `${API}/tenants/${e.tenantId}/usage`, body: JSON.stringify(e.body), tag: e.body.eventId };
-    },
-    onResponse: (status, _body, id) => onStatus(status, id as string),
-  }, ctx.cfg.warmupSec);
+  return (durationSec: number, warmupSec: number): Promise<LoadResult> =>
+    warmedLoad(
+      {
+        baseUrl,
+        method: 'POST',
+        connections: ctx.cfg.connections,
+        durationSec,
+        headers,
+        expectStatus: 201,
+        next: () => {
+          const e = singleEvent(`${ctx.runTag}-${tag}`, n++, tenants);
+          track?.set(e.body.eventId, e);
+          return { path: `${API}/tenants/${e.tenantId}/usage`, body: JSON.stringify(e.body), tag: e.body.eventId };
+        },
+        onResponse: (status, _body, id) => onStatus(status, id as string),
+      },
+      warmupSec,
+    );
+}
+
+/**
+ * Rounds of one side added up: answers over the time they took; latency percentiles are the
+ * worst round's (rounds cannot be merged exactly, so the figure errs high).
+ */
+function combined(rounds: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const worst = (f: (r: LoadResult) => number) => Math.max(...rounds.map(f));
+  const statusCounts: Record<string, number> = {};
+  for (const r of rounds) for (const [c, n] of Object.entries(r.statusCounts)) statusCounts[c] = (statusCounts[c] ?? 0) + n;
+  const completed = sum((r) => r.completed);
+  const durationSec = sum((r) => r.durationSec);
+  return {
+    completed,
+    durationSec: Math.round(durationSec * 100) / 100,
+    rps: completed / durationSec,
+    p50: worst((r) => r.p50),
+    p90: worst((r) => r.p90),
+    p99: worst((r) => r.p99),
+    maxMs: worst((r) => r.maxMs),
+    statusCounts,
+    errors: sum((r) => r.errors),
+    connectionErrors: sum((r) => r.connectionErrors),
+    timeouts: sum((r) => r.timeouts),
+  };
 }
 
 /** Commits and events per commit so far, from the service's Prometheus metrics. */
@@ -53,31 +87,47 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
   const { report, db, service } = ctx;
   console.log(`\n=== 1. Single-event ingest (${ctx.cfg.connections} connections, ${ctx.cfg.durationSec} s) and 5. service memory ===`);
 
-  // Baseline first, into a fresh copy of the table, with the service idle.
+  // The bare route writes into a fresh copy of the table. The two sides run in alternating
+  // rounds (bare, service, service, bare, …), each idle while the other is loaded, so a slow
+  // spell of the shared machine weighs on both alike instead of on whichever ran in it.
   await db.with((c) => copyUsageEventsTable(c, BASELINE_SCHEMA));
   const bare = await startBaseline('bare-insert-server', { DATABASE_URL: db.url, SEARCH_PATH: BASELINE_SCHEMA });
-  let bareRes: LoadResult;
+  const sent = new Map<string, Sent>();
+  const statusOf = new Map<string, number>();
+  const bareRounds: LoadResult[] = [];
+  const svcRounds: LoadResult[] = [];
+  let rss: number[] = [];
   try {
-    bareRes = await ingestLoad(bare.baseUrl, {}, ctx, 'bare', null, () => undefined);
+    await service.start();
+    const bareLoad = ingestSide(bare.baseUrl, {}, ctx, 'bare', null, () => undefined);
+    const svcLoad = ingestSide(service.baseUrl, ctx.auth.service, ctx, 'ing', sent, (status, id) => statusOf.set(id, status));
+    const rounds = ctx.cfg.ingestRounds;
+    const roundSec = ctx.cfg.durationSec / rounds;
+    const sampler = sampleResidentMemory(service.pid);
+    try {
+      for (let r = 0; r < rounds; r++) {
+        const warmup = r === 0 ? ctx.cfg.warmupSec : 0;
+        const order = r % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const);
+        for (const side of order) {
+          if (side === 'bare') bareRounds.push(await bareLoad(roundSec, warmup));
+          else svcRounds.push(await svcLoad(roundSec, warmup));
+        }
+      }
+    } finally {
+      rss = sampler.stop();
+    }
   } finally {
     await bare.stop();
   }
-  console.log(`  bare Fastify + pg INSERT: ${describeLoad(bareRes)}`);
   await db.with((c) => c.query(`DROP SCHEMA ${BASELINE_SCHEMA} CASCADE`));
-
-  // The service, tracking every event until it is answered 201.
-  await service.start();
-  const sent = new Map<string, Sent>();
-  const statusOf = new Map<string, number>();
-  const sampler = sampleResidentMemory(service.pid);
-  let svc: LoadResult;
-  let rss: number[];
-  try {
-    svc = await ingestLoad(service.baseUrl, ctx.auth.service, ctx, 'ing', sent, (status, id) => statusOf.set(id, status));
-  } finally {
-    rss = sampler.stop();
-  }
+  const bareRes = combined(bareRounds);
+  const svc = combined(svcRounds);
+  console.log(`  bare Fastify + pg INSERT: ${describeLoad(bareRes)}`);
   console.log(`  service: ${describeLoad(svc)}`);
+  console.log(
+    `  ${svcRounds.length} rounds of ${fmt(ctx.cfg.durationSec / svcRounds.length, 1)} s each: bare ${bareRounds.map((r) => fmt(r.rps, 0)).join(' / ')} req/s, ` +
+      `service ${svcRounds.map((r) => fmt(r.rps, 0)).join(' / ')} req/s, ratios ${svcRounds.map((r, i) => fmt(r.rps / bareRounds[i].rps, 2)).join(' / ')}`,
+  );
   const commits = await groupCommits(service.baseUrl);
   console.log(`  group commit: ${commits.commits} commits, ${fmt(commits.eventsPerCommit, 1)} events per commit, ${fmt(commits.msPerCommit, 2)} ms per commit (warm-up included)`);
   report.add({ bench: BENCH, name: 'service events per commit (group commit)', value: commits.eventsPerCommit, unit: 'ev' });
@@ -112,23 +162,41 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
   const prefix = `${ctx.runTag}-ing-%`;
   const stored = await db.with(async (c) => {
     const events = await c.query<{ n: string; q: string }>('SELECT count(*)::text AS n, coalesce(sum(quantity), 0)::text AS q FROM usage_events WHERE event_id LIKE $1', [prefix]);
-    const rollups = await c.query<{ n: string; q: string }>(
-      `SELECT coalesce(sum(count), 0)::text AS n, coalesce(sum(sum), 0)::text AS q FROM usage_rollups
-       WHERE tenant_id LIKE $1 AND granularity = 'm' AND resource_key = '*'`,
-      ['ing-t-%'],
-    );
-    return { events: Number(events.rows[0].n), quantity: events.rows[0].q, rollupCount: Number(rollups.rows[0].n), rollupSum: rollups.rows[0].q };
+    const monthRows = (table: string) =>
+      c.query<{ n: string; q: string }>(
+        `SELECT coalesce(sum(count), 0)::text AS n, coalesce(sum(sum), 0)::text AS q FROM ${table}
+         WHERE tenant_id LIKE $1 AND granularity = 'm' AND resource_key = '*'`,
+        ['ing-t-%'],
+      );
+    // Right after the load (deltas not folded yet counted in), then once the service's
+    // compactor has folded every delta (it runs every second): the totals alone.
+    const rollups = await monthRows('usage_rollups');
+    const deadline = Date.now() + 15_000;
+    const deltasLeft = async () => Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM usage_rollup_deltas')).rows[0].n);
+    while ((await deltasLeft()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const totals = await monthRows('usage_rollup_totals');
+    return {
+      events: Number(events.rows[0].n),
+      quantity: events.rows[0].q,
+      rollupCount: Number(rollups.rows[0].n),
+      rollupSum: rollups.rows[0].q,
+      totalsCount: Number(totals.rows[0].n),
+      totalsSum: totals.rows[0].q,
+      deltasLeft: await deltasLeft(),
+    };
   });
   console.log(
     `  sent ${sent.size} events (warm-up included); answered 201 during the loads: ${created}; without 201 (cut off at the end or errors): ${retry.length}, ` +
       `retried: 201 ${retried.created}, 200 duplicate ${retried.duplicate} (committed before the cut), other ${retried.other}`,
   );
   console.log(`  stored ${stored.events} events (sum ${stored.quantity}); month rollups count ${stored.rollupCount} (sum ${stored.rollupSum})`);
-  const exact = stored.events === created + retried.created && stored.events === sent.size && retried.other === 0;
+  console.log(`  after compaction: month totals count ${stored.totalsCount} (sum ${stored.totalsSum}), deltas left ${stored.deltasLeft}`);
+  const exact = stored.events === created + retried.created && stored.events === sent.size && retried.other === 0 && stored.totalsSum === stored.rollupSum && stored.rollupSum === stored.quantity;
   report.add({ bench: BENCH, name: '201 answers (warm-up, run, retries)', value: created + retried.created, unit: '' });
   report.add({ bench: BENCH, name: 'events stored', value: stored.events, unit: '' });
   report.add({ bench: BENCH, name: '|stored − 201 answers| (exactly once: 0)', value: Math.abs(stored.events - created - retried.created), unit: '', goal: { op: '<=', target: 0 } });
   report.add({ bench: BENCH, name: '|rollup count − stored| (exact rollups: 0)', value: Math.abs(stored.rollupCount - stored.events), unit: '', goal: { op: '<=', target: 0 } });
+  report.add({ bench: BENCH, name: '|compacted count − stored| (deltas folded once: 0)', value: Math.abs(stored.totalsCount - stored.events) + stored.deltasLeft, unit: '', goal: { op: '<=', target: 0 } });
   if (!exact) console.log('  !! exactly-once check failed: see the counts above');
   console.log(`  ${service.takeLogSummary()}`);
 }
