@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       bodyLimit: 1024 * 1024,
       periodCloseCron: '0 */5 * * * *',
+      rollupCompactIntervalMs: 1000,
       webhookAllowPrivate: false,
       taxRate: '0',
       logLevel: 'info',
@@ -17,8 +18,8 @@ describe('loadConfig', () => {
   });
 
   it('reads overrides', () => {
-    const c = loadConfig({ PORT: '9000', BODY_LIMIT: '2mb', PERIOD_CLOSE_CRON: 'off', WEBHOOK_ALLOW_PRIVATE: 'true', TAX_RATE: '0.2' });
-    expect(c).toMatchObject({ port: 9000, bodyLimit: 2 * 1024 * 1024, periodCloseCron: null, webhookAllowPrivate: true, taxRate: '0.2' });
+    const c = loadConfig({ PORT: '9000', BODY_LIMIT: '2mb', PERIOD_CLOSE_CRON: 'off', WEBHOOK_ALLOW_PRIVATE: 'true', TAX_RATE: '0.2', ROLLUP_COMPACT_INTERVAL_MS: '0' });
+    expect(c).toMatchObject({ port: 9000, bodyLimit: 2 * 1024 * 1024, periodCloseCron: null, webhookAllowPrivate: true, taxRate: '0.2', rollupCompactIntervalMs: 0 });
   });
 
   it.each([
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
     ['TAX_RATE', '20%'],
     ['STRIPE_API_PROTOCOL', 'ftp'],
     ['DB_POOL_SIZE', '0'],
+    ['ROLLUP_COMPACT_INTERVAL_MS', '-1'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     let err: unknown;
     try {

@@ -29,6 +29,8 @@ export interface AppConfig {
   catalogPath: string;
   bodyLimit: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Pause between rollup compactions on this instance; 0 = this instance never compacts (ROLLUP_COMPACT_INTERVAL_MS). */
+  rollupCompactIntervalMs: number;
   /** Six-field cron, or null when PERIOD_CLOSE_CRON=off. */
   periodCloseCron: string | null;
   webhookSigningSecret: string | null;
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     catalogPath: path.resolve(str(env, 'CATALOG_PATH') ?? path.join(projectRoot(), 'catalog', 'default.json')),
     bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
     logLevel: logLevel as AppConfig['logLevel'],
+    rollupCompactIntervalMs: int(env, 'ROLLUP_COMPACT_INTERVAL_MS', 1000, 0, 3_600_000),
     periodCloseCron: cron(env, 'PERIOD_CLOSE_CRON', '0 */5 * * * *'),
     webhookSigningSecret: str(env, 'WEBHOOK_SIGNING_SECRET'),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),

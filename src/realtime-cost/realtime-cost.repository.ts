@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
-import { minuteHorizon, windowSegments } from '../usage/rollups/window-segments';
+import { deltaMinutesSql, minuteHorizon, windowSegments } from '../usage/rollups/window-segments';
 import type { AttributionKey } from './cost-split';
 import type { TimelineGranularity } from './timeline';
 
@@ -38,15 +38,24 @@ export class RealtimeCostRepository {
     const params: unknown[] = [tenantId, metrics];
     const p = (v: unknown) => `$${params.push(v)}`;
     const trunc = TRUNC[g];
-    const parts = windowSegments(from, to, g === 'hour' ? 'h' : 'd', minuteHorizon()).map((s) =>
+    // Rollup rows from the totals and the deltas not folded yet, as UsageReader reads them.
+    const segments = windowSegments(from, to, g === 'hour' ? 'h' : 'd', minuteHorizon());
+    const parts = segments.map((s) =>
       s.kind === 'raw'
         ? `SELECT metric, date_trunc('${trunc}', ts, 'UTC') AS bucket, quantity AS sum, 1::bigint AS count, quantity AS max,
              ts AS latest_ts, seq AS latest_seq, quantity AS latest_value
            FROM usage_events WHERE tenant_id = $1 AND metric = ANY($2) AND ts >= ${p(s.from)} AND ts < ${p(s.to)}`
         : `SELECT metric, date_trunc('${trunc}', bucket_start, 'UTC') AS bucket, sum, count, max, latest_ts, latest_seq, latest_value
-           FROM usage_rollups WHERE tenant_id = $1 AND metric = ANY($2) AND granularity = '${s.kind}' AND resource_key = '*'
+           FROM usage_rollup_totals WHERE tenant_id = $1 AND metric = ANY($2) AND granularity = '${s.kind}' AND resource_key = '*'
              AND bucket_start >= ${p(s.from)} AND bucket_start < ${p(s.to)}`,
     );
+    const deltaMinutes = deltaMinutesSql(segments, p);
+    if (deltaMinutes !== null) {
+      parts.push(
+        `SELECT metric, date_trunc('${trunc}', minute, 'UTC') AS bucket, sum, count, max, latest_ts, latest_seq, latest_value
+         FROM usage_rollup_deltas WHERE tenant_id = $1 AND metric = ANY($2) AND ${deltaMinutes}`,
+      );
+    }
     if (parts.length === 0) return [];
     const rows = await this.query<{ metric: string; bucket: Date; sum: string; count: string; max: string; latest: string }>(
       `SELECT metric, bucket, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max,

@@ -79,4 +79,16 @@ describe('minute rollups', () => {
     const left = await db.query("SELECT count(*)::int AS n FROM usage_unique_values WHERE tenant_id = 'mr4' AND granularity = 'i'");
     expect(left.rows[0].n).toBe(2);
   });
+
+  it('folds deltas on its own within seconds of ingest', async () => {
+    const tenant = 'scheduled';
+    const res = await request('POST', `${API}/tenants/${tenant}/usage`, { token: serviceToken(), body: { eventId: 's1', metric: 'compute.cpu_hours', quantity: '2.5' } });
+    expect(res.status).toBe(201);
+    const deadline = Date.now() + 10_000;
+    const deltasOf = async (t: string) => Number((await db.query('SELECT count(*)::int AS n FROM usage_rollup_deltas WHERE tenant_id = $1', [t])).rows[0].n);
+    while ((await deltasOf(tenant)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await deltasOf(tenant)).toBe(0);
+    const [row] = (await db.query(`SELECT sum::text, count::int FROM usage_rollup_totals WHERE tenant_id = $1 AND granularity = 'm' AND resource_key = '*'`, [tenant])).rows;
+    expect(row).toEqual({ sum: '2.5', count: 1 });
+  });
 });

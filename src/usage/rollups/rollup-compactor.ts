@@ -1,7 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Metrics } from '../../common/metrics/metrics';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { ROLLUP_FAMILIES_SQL, ROLLUP_KEY, ROLLUP_UPSERT_SQL, fromLatest, latestTriple } from './rollup-families';
 
 export interface Queryable {
@@ -10,8 +12,6 @@ export interface Queryable {
 
 /** Deltas folded by one statement at most: a backlog is folded in transactions of this size. */
 export const COMPACT_CHUNK = 50_000;
-/** Pause between two compactions once the deltas are folded. */
-export const COMPACT_INTERVAL_MS = 1_000;
 
 /**
  * One compaction: takes (deletes) up to `limit` committed deltas and folds them into the rollup
@@ -60,10 +60,10 @@ export async function compactRollups(db: Queryable, limit = COMPACT_CHUNK): Prom
 }
 
 /**
- * Runs `compactRollups` about every second on every instance (one at a time across them): the
- * deltas ingest appends stay a second's worth, so reads that add them to the totals stay flat.
- * A failed compaction loses nothing (the deltas stay, and reads count them); it is logged and
- * retried on the next turn.
+ * Runs `compactRollups` every ROLLUP_COMPACT_INTERVAL_MS (1 s) on every instance (one at a time
+ * across them): the deltas ingest appends stay a second's worth, so reads that add them to the
+ * totals stay flat. A failed compaction loses nothing (the deltas stay, and reads count them);
+ * it is logged and retried on the next turn. With 0 this instance leaves compaction to others.
  */
 @Injectable()
 export class RollupCompactor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -76,6 +76,7 @@ export class RollupCompactor implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly dataSource: DataSource,
     metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.folded = new Counter({ name: 'usage_rollup_deltas_compacted_total', help: 'Rollup deltas folded into the rollup totals', registers: [metrics.registry] });
   }
@@ -98,7 +99,7 @@ export class RollupCompactor implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.config.rollupCompactIntervalMs === 0) return;
     this.timer = setTimeout(() => {
       this.running = this.compact()
         .then(
@@ -111,7 +112,7 @@ export class RollupCompactor implements OnApplicationBootstrap, OnApplicationShu
           this.running = null;
           this.schedule();
         });
-    }, COMPACT_INTERVAL_MS);
+    }, this.config.rollupCompactIntervalMs);
     this.timer.unref();
   }
 }

@@ -74,3 +74,29 @@ export function windowSegments(from: Date, to: Date, coarsest: Exclude<Granulari
   };
   return split(from, to, allowed);
 }
+
+/**
+ * The stretches of a tiling read from rollup rows (not raw), adjacent ones merged, in time
+ * order. Every rollup bucket starts and ends on a minute, so the deltas not folded yet that
+ * belong to those rows are exactly the ones whose minute falls in these stretches.
+ */
+export function rollupStretches(segments: readonly Segment[]): Array<{ from: Date; to: Date }> {
+  const out: Array<{ from: Date; to: Date }> = [];
+  for (const s of segments) {
+    if (s.kind === 'raw') continue;
+    const last = out[out.length - 1];
+    if (last && last.to.getTime() === s.from.getTime()) last.to = s.to;
+    else out.push({ from: s.from, to: s.to });
+  }
+  return out;
+}
+
+/**
+ * The condition on usage_rollup_deltas (`minute`) selecting the deltas of a tiling's rollup
+ * segments, with `p` binding the instants; null when the tiling reads no rollup row.
+ */
+export function deltaMinutesSql(segments: readonly Segment[], p: (v: unknown) => string): string | null {
+  const stretches = rollupStretches(segments);
+  if (stretches.length === 0) return null;
+  return `(${stretches.map((s) => `minute >= ${p(s.from)} AND minute < ${p(s.to)}`).join(' OR ')})`;
+}
