@@ -9,7 +9,7 @@ import { API, BenchContext } from './lib/context';
 import { copyUsageEventsTable } from './lib/db';
 import { UsageBody, singleEvent, tenantIds } from './lib/events';
 import { httpRequest } from './lib/http';
-import { LoadResult, describeLoad, warmedLoad } from './lib/load';
+import { LoadResult, combineLoads, describeLoad, warmedLoad } from './lib/load';
 import { sampleResidentMemory } from './lib/memory';
 import { distribution, fmt } from './lib/stats';
 
@@ -38,6 +38,7 @@ function ingestSide(baseUrl: string, headers: Record<string, string>, ctx: Bench
         durationSec,
         headers,
         expectStatus: 201,
+        keepLatencies: true,
         next: () => {
           const e = singleEvent(`${ctx.runTag}-${tag}`, n++, tenants);
           track?.set(e.body.eventId, e);
@@ -47,32 +48,6 @@ function ingestSide(baseUrl: string, headers: Record<string, string>, ctx: Bench
       },
       warmupSec,
     );
-}
-
-/**
- * Rounds of one side added up: answers over the time they took; latency percentiles are the
- * worst round's (rounds cannot be merged exactly, so the figure errs high).
- */
-function combined(rounds: LoadResult[]): LoadResult {
-  const sum = (f: (r: LoadResult) => number) => rounds.reduce((a, r) => a + f(r), 0);
-  const worst = (f: (r: LoadResult) => number) => Math.max(...rounds.map(f));
-  const statusCounts: Record<string, number> = {};
-  for (const r of rounds) for (const [c, n] of Object.entries(r.statusCounts)) statusCounts[c] = (statusCounts[c] ?? 0) + n;
-  const completed = sum((r) => r.completed);
-  const durationSec = sum((r) => r.durationSec);
-  return {
-    completed,
-    durationSec: Math.round(durationSec * 100) / 100,
-    rps: completed / durationSec,
-    p50: worst((r) => r.p50),
-    p90: worst((r) => r.p90),
-    p99: worst((r) => r.p99),
-    maxMs: worst((r) => r.maxMs),
-    statusCounts,
-    errors: sum((r) => r.errors),
-    connectionErrors: sum((r) => r.connectionErrors),
-    timeouts: sum((r) => r.timeouts),
-  };
 }
 
 /** Commits and events per commit so far, from the service's Prometheus metrics. */
@@ -120,8 +95,8 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
     await bare.stop();
   }
   await db.with((c) => c.query(`DROP SCHEMA ${BASELINE_SCHEMA} CASCADE`));
-  const bareRes = combined(bareRounds);
-  const svc = combined(svcRounds);
+  const bareRes = combineLoads(bareRounds);
+  const svc = combineLoads(svcRounds);
   console.log(`  bare Fastify + pg INSERT: ${describeLoad(bareRes)}`);
   console.log(`  service: ${describeLoad(svc)}`);
   console.log(

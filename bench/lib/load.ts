@@ -20,6 +20,8 @@ export interface LoadSpec {
   onResponse?: (status: number, body: string, tag: unknown) => void;
   /** The one status that counts as success; every other answer is an error. */
   expectStatus: number;
+  /** Keep every response time (`LoadResult.latencies`), so loads can be combined exactly. */
+  keepLatencies?: boolean;
 }
 
 export interface LoadResult {
@@ -36,6 +38,8 @@ export interface LoadResult {
   errors: number;
   connectionErrors: number;
   timeouts: number;
+  /** Every response time in ms, when the spec asked for them. */
+  latencies?: number[];
 }
 
 interface Ctx {
@@ -54,7 +58,7 @@ interface ClientBudget {
  * plain `duration`, autocannon destroys the connections with requests in flight, whose work
  * the server still does). A run whose answers do not come within 30 s is stopped hard.
  */
-function gracefulLoad(opts: autocannon.Options, durationSec: number): Promise<{ result: autocannon.Result; activeSec: number }> {
+function gracefulLoad(opts: autocannon.Options, durationSec: number, latencies: number[] | null): Promise<{ result: autocannon.Result; activeSec: number }> {
   const clients: ClientBudget[] = [];
   return new Promise((resolve, reject) => {
     const timers: NodeJS.Timeout[] = [];
@@ -69,7 +73,10 @@ function gracefulLoad(opts: autocannon.Options, durationSec: number): Promise<{ 
         else resolve({ result, activeSec: (last - t0) / 1000 });
       },
     );
-    instance.on('response', () => (last = performance.now()));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      last = performance.now();
+      latencies?.push(responseTime);
+    });
     timers.push(
       setTimeout(() => {
         for (const c of clients) c.responseMax = Math.max(1, c.reqsMade);
@@ -93,13 +100,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const onResponse = spec.onResponse;
   if (onResponse) request.onResponse = (status, body, context) => onResponse(status, body, (context as Ctx).tag);
 
+  const latencies = spec.keepLatencies ? [] : null;
   const { result, activeSec } = await gracefulLoad({
     url: spec.baseUrl,
     connections: spec.connections,
     timeout: 10,
     headers: { ...(spec.method === 'POST' ? { 'content-type': 'application/json' } : {}), ...spec.headers },
     requests: [request],
-  }, spec.durationSec);
+  }, spec.durationSec, latencies);
   const statusCounts: Record<string, number> = {};
   for (const [code, s] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = s.count ?? 0;
   const completed = result.requests.total;
@@ -116,6 +124,40 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: completed - ok + result.errors + result.timeouts,
     connectionErrors: result.errors,
     timeouts: result.timeouts,
+    ...(latencies ? { latencies } : {}),
+  };
+}
+
+/** The q-quantile (0 < q ≤ 1) of response times, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * Loads of one side run in rounds, added up: answers over the time they took, and latency
+ * percentiles over every response of every round (the loads must keep their latencies).
+ */
+export function combineLoads(rounds: readonly LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const statusCounts: Record<string, number> = {};
+  for (const r of rounds) for (const [c, n] of Object.entries(r.statusCounts)) statusCounts[c] = (statusCounts[c] ?? 0) + n;
+  const latencies = rounds.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  const completed = sum((r) => r.completed);
+  const durationSec = sum((r) => r.durationSec);
+  const ms = (q: number) => Math.round(quantile(latencies, q) * 10) / 10;
+  return {
+    completed,
+    durationSec: Math.round(durationSec * 100) / 100,
+    rps: completed / durationSec,
+    p50: ms(0.5),
+    p90: ms(0.9),
+    p99: ms(0.99),
+    maxMs: Math.max(...rounds.map((r) => r.maxMs)),
+    statusCounts,
+    errors: sum((r) => r.errors),
+    connectionErrors: sum((r) => r.connectionErrors),
+    timeouts: sum((r) => r.timeouts),
   };
 }
 
