@@ -366,7 +366,7 @@ export class IngestBatcher implements OnApplicationShutdown {
     const changed = distinctQuotaKeys(toStore);
     try {
       return await storeEvents(
-        { query: (sql, params) => db(`ingest_store_events_${mode}`, sql, params) },
+        { query: (sql, params, name) => db(`ingest_store_events_${name}`, sql, params) },
         toStore,
         { channel: QUOTA_CHANGES_CHANNEL, payloads: quotaChangePayloads(changed) },
         versions,

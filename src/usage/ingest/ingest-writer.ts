@@ -10,7 +10,8 @@ export interface EventToStore {
 }
 
 export interface Queryable {
-  query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>>;
+  /** `name` is the same for every call with the same `sql` (a prepared statement's name). */
+  query(sql: string, params: unknown[], name: string): Promise<Array<Record<string, any>>>;
 }
 
 /**
@@ -52,10 +53,48 @@ function fineKeySql(row: string): string {
       date_bin('1 minute', ${row}ts, timestamptz 'epoch') AS minute`;
 }
 
-function storeEventsSql(mode: StoreMode): string {
+function storeEventsSql(mode: StoreMode, distinct: boolean): string {
   // A 'new' store stores every input row or fails, so the rollups are made from the input itself;
   // a 'dedupe' store makes them from the rows its INSERT returns.
   const allNew = mode === 'new';
+  // Without events of metrics counted by distinct values (the usual group) the statement leaves
+  // out their parts: an insert that meets no row still costs PostgreSQL its setup (relations,
+  // indexes) in every execution. Their parameters are still typed (an unread CTE is not run).
+  const distinctParts = distinct
+    ? `
+  fine_uniques AS (
+    SELECT DISTINCT e.tenant_id, e.metric, ${fineKeySql('e.')}, ${allNew ? 'e' : 'i'}.unique_value
+    FROM ${allNew ? 'input e' : 'ins e JOIN input i USING (tenant_id, event_id)'}
+    WHERE ${allNew ? 'e' : 'i'}.unique_value IS NOT NULL AND $11::boolean
+  ),
+  uniques AS (
+    INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
+    SELECT DISTINCT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC'), cc, CASE WHEN g.per_resource THEN res ELSE '*' END, unique_value
+    FROM fine_uniques CROSS JOIN ${ROLLUP_FAMILIES_SQL}
+    ORDER BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key
+  ),
+  new_distinct AS (
+    SELECT tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, count(*) AS n FROM uniques GROUP BY 1, 2, 3, 4, 5, 6
+  ),
+  rollups AS (
+    -- Metrics counted by distinct values ($25) upsert their families here: a distinct count is no sum of deltas.
+    INSERT INTO usage_rollup_totals AS r (${ROLLUP_KEY}, sum, count, max, latest_ts, latest_seq, latest_value, distinct_count)
+    SELECT k.tenant_id, k.metric, k.granularity, k.bucket_start, k.cost_center_key, k.resource_key, k.sum, k.count, k.max, ${fromLatest('k.latest')}, coalesce(nd.n, 0) FROM (
+      SELECT tenant_id, metric, g.g::"char" AS granularity, date_trunc(g.unit, minute, 'UTC') AS bucket_start, cc AS cost_center_key,
+        CASE WHEN g.per_resource THEN res ELSE '*' END AS resource_key,
+        sum(sum) AS sum, sum(count) AS count, max(max) AS max,
+        max(latest) AS latest
+      FROM fine CROSS JOIN ${ROLLUP_FAMILIES_SQL}
+      WHERE metric = ANY($25::text[])
+      GROUP BY 1, 2, 3, 4, 5, 6
+    ) k LEFT JOIN new_distinct nd USING (${ROLLUP_KEY})
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ${ROLLUP_UPSERT_SQL}
+  ),`
+    : `
+  unused AS (SELECT $11::boolean AS any_unique, $25::text[] AS distinct_metrics),`;
   return `
   WITH stale AS (
     -- The tenants' context (cost centers, quota metrics) changed since the caller read it: store
@@ -110,42 +149,11 @@ function storeEventsSql(mode: StoreMode): string {
     FROM ins GROUP BY 1, 2, 3, 4, 5`
   }
   ),
-  fine_uniques AS (
-    SELECT DISTINCT e.tenant_id, e.metric, ${fineKeySql('e.')}, ${allNew ? 'e' : 'i'}.unique_value
-    FROM ${allNew ? 'input e' : 'ins e JOIN input i USING (tenant_id, event_id)'}
-    WHERE ${allNew ? 'e' : 'i'}.unique_value IS NOT NULL AND $11::boolean -- false when no event carries a unique value: the join is then not run at all
-  ),
-  uniques AS (
-    INSERT INTO usage_unique_values (tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, value)
-    SELECT DISTINCT tenant_id, metric, g.g::"char", date_trunc(g.unit, minute, 'UTC'), cc, CASE WHEN g.per_resource THEN res ELSE '*' END, unique_value
-    FROM fine_uniques CROSS JOIN ${ROLLUP_FAMILIES_SQL}
-    ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT DO NOTHING
-    RETURNING tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key
-  ),
-  new_distinct AS (
-    SELECT tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key, count(*) AS n FROM uniques GROUP BY 1, 2, 3, 4, 5, 6
-  ),
   deltas AS (
     INSERT INTO usage_rollup_deltas (tenant_id, metric, cost_center_key, resource_key, minute, sum, count, max, latest_ts, latest_seq, latest_value)
     SELECT tenant_id, metric, cc, res, minute, sum, count, max, ${fromLatest('latest')}
-    FROM fine WHERE metric <> ALL($25::text[])
-  ),
-  rollups AS (
-    -- Metrics counted by distinct values ($25, empty when no event carries a unique value).
-    INSERT INTO usage_rollup_totals AS r (${ROLLUP_KEY}, sum, count, max, latest_ts, latest_seq, latest_value, distinct_count)
-    SELECT k.tenant_id, k.metric, k.granularity, k.bucket_start, k.cost_center_key, k.resource_key, k.sum, k.count, k.max, ${fromLatest('k.latest')}, coalesce(nd.n, 0) FROM (
-      SELECT tenant_id, metric, g.g::"char" AS granularity, date_trunc(g.unit, minute, 'UTC') AS bucket_start, cc AS cost_center_key,
-        CASE WHEN g.per_resource THEN res ELSE '*' END AS resource_key,
-        sum(sum) AS sum, sum(count) AS count, max(max) AS max,
-        max(latest) AS latest
-      FROM fine CROSS JOIN ${ROLLUP_FAMILIES_SQL}
-      WHERE metric = ANY($25::text[])
-      GROUP BY 1, 2, 3, 4, 5, 6
-    ) k LEFT JOIN new_distinct nd USING (${ROLLUP_KEY})
-    ORDER BY 1, 2, 3, 4, 5, 6
-    ${ROLLUP_UPSERT_SQL}
-  ),
+    FROM fine${distinct ? ' WHERE metric <> ALL($25::text[])' : ''}
+  ),${distinctParts}
   -- Notifications ride in the statement, so they are delivered if and only if it commits. A
   -- volatile CTE runs when read: the one-row join reads it whenever an event was stored.
   notified AS (SELECT count(pg_notify($12, p)) AS n FROM unnest($13::text[]) AS p)
@@ -158,7 +166,11 @@ function storeEventsSql(mode: StoreMode): string {
   }`;
 }
 
-export const STORE_EVENTS_SQL: Readonly<Record<StoreMode, string>> = { new: storeEventsSql('new'), dedupe: storeEventsSql('dedupe') };
+/** The storing statements by mode, without and with the parts of metrics counted by distinct values. */
+export const STORE_EVENTS_SQL: Readonly<Record<StoreMode, readonly [string, string]>> = {
+  new: [storeEventsSql('new', false), storeEventsSql('new', true)],
+  dedupe: [storeEventsSql('dedupe', false), storeEventsSql('dedupe', true)],
+};
 
 /** The column sent whole in every case: it gives the statement one row per event. */
 const EVENT_ID_COLUMN = 1;
@@ -243,7 +255,7 @@ export async function storeEvents(
     arrays.push(same ? '{}' : arrayLiteral(c));
     if (i !== EVENT_ID_COLUMN) constants.push(same ? c[0] : null);
   });
-  const rows = await db.query(STORE_EVENTS_SQL[mode], [...arrays, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()], ...constants, [...distinctMetrics]]);
+  const rows = await db.query(STORE_EVENTS_SQL[mode][anyUnique ? 1 : 0], [...arrays, anyUnique, notify.channel, notify.payloads, [...versions.keys()], [...versions.values()], ...constants, [...distinctMetrics]], `${mode}${anyUnique ? '_distinct' : ''}`);
   if (mode === 'new') {
     const [{ stale, stored }] = rows as Array<{ stale: boolean; stored: number }>;
     if (stale) throw new StaleIngestContext();
