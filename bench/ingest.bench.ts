@@ -9,7 +9,7 @@ import { API, BenchContext } from './lib/context';
 import { copyUsageEventsTable } from './lib/db';
 import { UsageBody, singleEvent, tenantIds } from './lib/events';
 import { httpRequest } from './lib/http';
-import { LoadResult, combineLoads, describeLoad, warmedLoad } from './lib/load';
+import { LoadResult, alternatingRounds, combineLoads, describeLoad, describeRounds, warmedLoad } from './lib/load';
 import { sampleResidentMemory } from './lib/memory';
 import { distribution, fmt } from './lib/stats';
 
@@ -62,32 +62,20 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
   const { report, db, service } = ctx;
   console.log(`\n=== 1. Single-event ingest (${ctx.cfg.connections} connections, ${ctx.cfg.durationSec} s) and 5. service memory ===`);
 
-  // The bare route writes into a fresh copy of the table. The two sides run in alternating
-  // rounds (bare, service, service, bare, …), each idle while the other is loaded, so a slow
-  // spell of the shared machine weighs on both alike instead of on whichever ran in it.
+  // The bare route writes into a fresh copy of the table; the two sides run in alternating rounds.
   await db.with((c) => copyUsageEventsTable(c, BASELINE_SCHEMA));
   const bare = await startBaseline('bare-insert-server', { DATABASE_URL: db.url, SEARCH_PATH: BASELINE_SCHEMA });
   const sent = new Map<string, Sent>();
   const statusOf = new Map<string, number>();
-  const bareRounds: LoadResult[] = [];
-  const svcRounds: LoadResult[] = [];
+  let rounds: { baseline: LoadResult[]; service: LoadResult[] };
   let rss: number[] = [];
   try {
     await service.start();
     const bareLoad = ingestSide(bare.baseUrl, {}, ctx, 'bare', null, () => undefined);
     const svcLoad = ingestSide(service.baseUrl, ctx.auth.service, ctx, 'ing', sent, (status, id) => statusOf.set(id, status));
-    const rounds = ctx.cfg.ingestRounds;
-    const roundSec = ctx.cfg.durationSec / rounds;
     const sampler = sampleResidentMemory(service.pid);
     try {
-      for (let r = 0; r < rounds; r++) {
-        const warmup = r === 0 ? ctx.cfg.warmupSec : 0;
-        const order = r % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const);
-        for (const side of order) {
-          if (side === 'bare') bareRounds.push(await bareLoad(roundSec, warmup));
-          else svcRounds.push(await svcLoad(roundSec, warmup));
-        }
-      }
+      rounds = await alternatingRounds(ctx.cfg.rounds, ctx.cfg.durationSec, ctx.cfg.warmupSec, bareLoad, svcLoad);
     } finally {
       rss = sampler.stop();
     }
@@ -95,14 +83,11 @@ export async function ingestBench(ctx: BenchContext): Promise<void> {
     await bare.stop();
   }
   await db.with((c) => c.query(`DROP SCHEMA ${BASELINE_SCHEMA} CASCADE`));
-  const bareRes = combineLoads(bareRounds);
-  const svc = combineLoads(svcRounds);
+  const bareRes = combineLoads(rounds.baseline);
+  const svc = combineLoads(rounds.service);
   console.log(`  bare Fastify + pg INSERT: ${describeLoad(bareRes)}`);
   console.log(`  service: ${describeLoad(svc)}`);
-  console.log(
-    `  ${svcRounds.length} rounds of ${fmt(ctx.cfg.durationSec / svcRounds.length, 1)} s each: bare ${bareRounds.map((r) => fmt(r.rps, 0)).join(' / ')} req/s, ` +
-      `service ${svcRounds.map((r) => fmt(r.rps, 0)).join(' / ')} req/s, ratios ${svcRounds.map((r, i) => fmt(r.rps / bareRounds[i].rps, 2)).join(' / ')}`,
-  );
+  console.log(`  ${describeRounds(rounds.baseline, rounds.service)}`);
   const commits = await groupCommits(service.baseUrl);
   console.log(`  group commit: ${commits.commits} commits, ${fmt(commits.eventsPerCommit, 1)} events per commit, ${fmt(commits.msPerCommit, 2)} ms per commit (warm-up included)`);
   report.add({ bench: BENCH, name: 'service events per commit (group commit)', value: commits.eventsPerCommit, unit: 'ev' });

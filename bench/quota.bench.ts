@@ -5,14 +5,15 @@ import { startBaseline } from './lib/baseline-server';
 import { API, BenchContext } from './lib/context';
 import { batchEvents } from './lib/events';
 import { expectStatus } from './lib/http';
-import { LoadResult, describeLoad, warmedLoad } from './lib/load';
+import { LoadResult, SideLoad, alternatingRounds, combineLoads, describeLoad, describeRounds, warmedLoad } from './lib/load';
 
 const BENCH = 'quota';
 const TENANT = 'quota-t-000';
 const CHECK_PATH = `${API}/quotas/tenants/${TENANT}/check?metric=compute.cpu_hours&quantity=1`;
 
-function checkLoad(ctx: BenchContext, baseUrl: string, headers: Record<string, string>): Promise<LoadResult> {
-  return warmedLoad({ baseUrl, method: 'GET', path: CHECK_PATH, headers, connections: ctx.cfg.connections, durationSec: ctx.cfg.durationSec, expectStatus: 200 }, ctx.cfg.warmupSec);
+function checkLoad(ctx: BenchContext, baseUrl: string, headers: Record<string, string>): SideLoad {
+  return (durationSec, warmupSec) =>
+    warmedLoad({ baseUrl, method: 'GET', path: CHECK_PATH, headers, connections: ctx.cfg.connections, durationSec, expectStatus: 200, keepLatencies: true }, warmupSec);
 }
 
 export async function quotaBench(ctx: BenchContext): Promise<void> {
@@ -30,17 +31,19 @@ export async function quotaBench(ctx: BenchContext): Promise<void> {
   console.log(`  check answers allowed=${probe.allowed}, ${probe.items.length} quota(s), used ${probe.items[0]?.used} of ${probe.items[0]?.limit}`);
   if (!probe.allowed || probe.items.length !== 1) throw new Error(`unexpected quota check answer: ${JSON.stringify(probe)}`);
 
+  // The two sides in alternating rounds, the service idle while the bare route is loaded.
   const bare = await startBaseline('bare-json-server');
-  let bareRes: LoadResult;
+  let rounds: { baseline: LoadResult[]; service: LoadResult[] };
   try {
-    bareRes = await checkLoad(ctx, bare.baseUrl, {});
+    rounds = await alternatingRounds(ctx.cfg.rounds, ctx.cfg.durationSec, ctx.cfg.warmupSec, checkLoad(ctx, bare.baseUrl, {}), checkLoad(ctx, base, ctx.auth.service));
   } finally {
     await bare.stop();
   }
+  const bareRes = combineLoads(rounds.baseline);
+  const svc = combineLoads(rounds.service);
   console.log(`  bare Fastify JSON: ${describeLoad(bareRes)}`);
-  const svc = await checkLoad(ctx, base, ctx.auth.service);
   console.log(`  service: ${describeLoad(svc)}`);
-
+  console.log(`  ${describeRounds(rounds.baseline, rounds.service)}`);
   report.add({ bench: BENCH, name: 'bare Fastify JSON req/s', value: bareRes.rps, unit: 'req/s' });
   report.add({ bench: BENCH, name: 'service quota check req/s', value: svc.rps, unit: 'req/s' });
   report.add({ bench: BENCH, name: 'service quota check p50 latency', value: svc.p50, unit: 'ms' });

@@ -8,8 +8,8 @@ export interface BenchConfig {
   durationSec: number;
   /** Seconds of unmeasured load before each timed load, same shape (BENCH_WARMUP). */
   warmupSec: number;
-  /** Alternating rounds the single-event load and its bare baseline are split into (BENCH_INGEST_ROUNDS). */
-  ingestRounds: number;
+  /** Alternating rounds the ingest and quota loads and their baselines are split into (BENCH_ROUNDS). */
+  rounds: number;
   /** Concurrent connections of the single-event and quota loads (BENCH_CONNECTIONS). */
   connections: number;
   /** Concurrent connections of the batch load (BENCH_BATCH_CONNECTIONS). */
@@ -52,7 +52,7 @@ export function loadBenchConfig(): BenchConfig {
   return {
     durationSec: envInt('BENCH_DURATION', 20, 1, 600),
     warmupSec: envInt('BENCH_WARMUP', 3, 0, 60),
-    ingestRounds: envInt('BENCH_INGEST_ROUNDS', 4, 1, 20),
+    rounds: envInt('BENCH_ROUNDS', 4, 1, 20),
     connections: envInt('BENCH_CONNECTIONS', 50, 1, 1000),
     batchConnections: envInt('BENCH_BATCH_CONNECTIONS', 8, 1, 100),
     batchSize: envInt('BENCH_BATCH_SIZE', 1000, 1, 1000),

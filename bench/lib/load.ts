@@ -161,6 +161,31 @@ export function combineLoads(rounds: readonly LoadResult[]): LoadResult {
   };
 }
 
+/** A load of one side for `durationSec` after `warmupSec` unmeasured (the side's state carries over between calls). */
+export type SideLoad = (durationSec: number, warmupSec: number) => Promise<LoadResult>;
+
+/**
+ * A service and its baseline measured in alternating rounds (baseline, service, service,
+ * baseline, …), each idle while the other is loaded, `durationSec` in all per side, warmed up
+ * once each: a slow spell of the shared machine weighs on both alike instead of on whichever
+ * ran in it. Returns each side's rounds.
+ */
+export async function alternatingRounds(rounds: number, durationSec: number, warmupSec: number, baseline: SideLoad, service: SideLoad): Promise<{ baseline: LoadResult[]; service: LoadResult[] }> {
+  const out = { baseline: [] as LoadResult[], service: [] as LoadResult[] };
+  for (let r = 0; r < rounds; r++) {
+    const warmup = r === 0 ? warmupSec : 0;
+    const order = r % 2 === 0 ? (['baseline', 'service'] as const) : (['service', 'baseline'] as const);
+    for (const side of order) out[side].push(await (side === 'baseline' ? baseline : service)(durationSec / rounds, warmup));
+  }
+  return out;
+}
+
+/** Per-round figures of alternating rounds: each side's req/s and the ratios. */
+export function describeRounds(baseline: readonly LoadResult[], service: readonly LoadResult[]): string {
+  const rps = (rs: readonly LoadResult[]) => rs.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ');
+  return `${service.length} rounds: baseline ${rps(baseline)} req/s, service ${rps(service)} req/s, ratios ${service.map((r, i) => (r.rps / baseline[i].rps).toFixed(2)).join(' / ')}`;
+}
+
 /** An unmeasured run of the same load first (JIT, pools, caches), then the measured one. */
 export async function warmedLoad(spec: LoadSpec, warmupSec: number): Promise<LoadResult> {
   if (warmupSec > 0) await runLoad({ ...spec, durationSec: warmupSec });
