@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import { API, BenchContext } from './lib/context';
 import { copyUsageEventsTable } from './lib/db';
 import { BatchShape, EventRow, batchBody, batchEvents, copyChunks, copyLine, tenantIds, toRows } from './lib/events';
-import { LoadSpec, describeLoad, runLoad } from './lib/load';
+import { LoadResult, LoadSpec, combineLoads, describeLoad, runLoad } from './lib/load';
 import { fmt, timed } from './lib/stats';
 
 const BENCH = 'batch';
@@ -24,10 +24,10 @@ function multiRowInsert(table: string, rows: number): string {
   return `INSERT INTO ${table} ${INSERT_COLUMNS} VALUES ${values.join(', ')} ON CONFLICT (tenant_id, event_id) DO NOTHING`;
 }
 
-/** Runs `work(client, k)` for k = 0 … batches−1 on `clients` connections, each taking the next k. */
-async function onClients(ctx: BenchContext, clients: number, batches: number, work: (c: Client, ks: () => number | null) => Promise<void>): Promise<void> {
-  let next = 0;
-  const take = () => (next < batches ? next++ : null);
+/** Runs `work(client, k)` for k = first … first+batches−1 on `clients` connections, each taking the next k. */
+async function onClients(ctx: BenchContext, clients: number, first: number, batches: number, work: (c: Client, ks: () => number | null) => Promise<void>): Promise<void> {
+  let next = first;
+  const take = () => (next < first + batches ? next++ : null);
   const conns = await Promise.all(Array.from({ length: clients }, () => ctx.db.connect()));
   try {
     await Promise.all(conns.map((c) => work(c, take)));
@@ -63,6 +63,7 @@ async function batchShape(ctx: BenchContext, shape: BatchShape): Promise<void> {
     durationSec: cfg.durationSec,
     headers: ctx.auth.service,
     expectStatus: 200,
+    keepLatencies: true,
     next: () => {
       const b = batchBody(tag, k++, size, tenants, shape);
       return { path: `${API}/tenants/${b.tenantId}/usage/batch`, body: b.body };
@@ -74,48 +75,99 @@ async function batchShape(ctx: BenchContext, shape: BatchShape): Promise<void> {
       duplicates += Number(DUPLICATES.exec(body)![1]);
     },
   };
-  if (cfg.warmupSec > 0) await runLoad({ ...spec, durationSec: cfg.warmupSec });
-  accepted = 0;
-  duplicates = 0;
-  const svc = await runLoad(spec);
-  console.log(`  service: ${describeLoad(svc)}; events accepted ${accepted}, duplicates ${duplicates}`);
-  const serviceRate = accepted / svc.durationSec;
-
-  // The same rows (same generator, batches 0, 1, …), at least baselineMinRows of them.
-  const batches = Math.max(Math.ceil(accepted / size), Math.ceil(cfg.baselineMinRows / size));
+  // The same rows with pg (same generator, batches 0, 1, …), into fresh copies of the table.
   const ts = new Date().toISOString();
   const rowsOf = (b: number): EventRow[] => {
     const { tenantId, events } = batchEvents(tag, b, size, tenants, shape);
     return toRows(tenantId, events, ts);
   };
-  const rows = batches * size;
-
   await ctx.db.with((c) => copyUsageEventsTable(c, 'bench_multi'));
-  const sql = multiRowInsert('bench_multi.usage_events', size);
-  const [, insertMs] = await timed(() =>
-    onClients(ctx, cfg.batchConnections, batches, async (c, take) => {
-      for (let b = take(); b !== null; b = take()) {
-        const params: unknown[] = [];
-        for (const r of rowsOf(b)) params.push(r.tenantId, r.eventId, r.metric, r.quantity, r.ts, r.resourceType, r.resourceId);
-        await c.query(sql, params);
-      }
-    }),
-  );
-  const insertRate = rows / (insertMs / 1000);
-  console.log(`  pg multi-row INSERT: ${rows} rows, ${size} per statement, ${cfg.batchConnections} clients, ${fmt(insertMs / 1000, 2)} s`);
-
   await ctx.db.with((c) => copyUsageEventsTable(c, 'bench_copy'));
-  const [, copyMs] = await timed(() =>
-    onClients(ctx, cfg.copyStreams, batches, async (c, take) => {
-      // One COPY per stream, fed with batches taken in turn until none is left.
-      function* chunks(): Generator<string> {
-        for (let b = take(); b !== null; b = take()) yield rowsOf(b).map(copyLine).join('');
+  const sql = multiRowInsert('bench_multi.usage_events', size);
+  let insertNext = 0;
+  let copyNext = 0;
+  /** `batches` more batches with multi-row INSERTs; returns the milliseconds taken. */
+  const insertRound = async (batches: number): Promise<number> => {
+    const first = insertNext;
+    insertNext += batches;
+    const [, ms] = await timed(() =>
+      onClients(ctx, cfg.batchConnections, first, batches, async (c, take) => {
+        for (let b = take(); b !== null; b = take()) {
+          const params: unknown[] = [];
+          for (const r of rowsOf(b)) params.push(r.tenantId, r.eventId, r.metric, r.quantity, r.ts, r.resourceType, r.resourceId);
+          await c.query(sql, params);
+        }
+      }),
+    );
+    return ms;
+  };
+  /** `batches` more batches with COPY, one per stream fed with batches taken in turn; returns the milliseconds taken. */
+  const copyRound = async (batches: number): Promise<number> => {
+    const first = copyNext;
+    copyNext += batches;
+    const [, ms] = await timed(() =>
+      onClients(ctx, cfg.copyStreams, first, batches, async (c, take) => {
+        function* chunks(): Generator<string> {
+          for (let b = take(); b !== null; b = take()) yield rowsOf(b).map(copyLine).join('');
+        }
+        await copyChunks(c, 'bench_copy.usage_events', chunks());
+      }),
+    );
+    return ms;
+  };
+
+  // Rounds alternate the three (service, INSERT, COPY; then COPY, INSERT, service; …), so a slow
+  // spell of the shared machine weighs on all of them. Each baseline round writes as many rows
+  // as the service's round accepted, and at least its share of baselineMinRows.
+  if (cfg.warmupSec > 0) await runLoad({ ...spec, durationSec: cfg.warmupSec });
+  const rounds = cfg.rounds;
+  const svcRounds: LoadResult[] = [];
+  const per = { service: [] as number[], insert: [] as number[], copy: [] as number[] };
+  let serviceEvents = 0;
+  let serviceDuplicates = 0;
+  let serviceSec = 0;
+  let insertMs = 0;
+  let copyMs = 0;
+  for (let r = 0; r < rounds; r++) {
+    const baselineBatches = () => Math.max(1, Math.ceil(Math.max(accepted, cfg.baselineMinRows / rounds) / size));
+    const runService = async () => {
+      accepted = 0;
+      duplicates = 0;
+      const res = await runLoad({ ...spec, durationSec: cfg.durationSec / rounds });
+      svcRounds.push(res);
+      serviceEvents += accepted;
+      serviceDuplicates += duplicates;
+      serviceSec += res.durationSec;
+      per.service.push(accepted / res.durationSec);
+      return res;
+    };
+    const runBaselines = async (order: Array<'insert' | 'copy'>) => {
+      const batches = baselineBatches();
+      for (const side of order) {
+        const ms = await (side === 'insert' ? insertRound : copyRound)(batches);
+        if (side === 'insert') insertMs += ms;
+        else copyMs += ms;
+        per[side].push((batches * size) / (ms / 1000));
       }
-      await copyChunks(c, 'bench_copy.usage_events', chunks());
-    }),
-  );
-  const copyRate = rows / (copyMs / 1000);
-  console.log(`  pg COPY: ${rows} rows, ${cfg.copyStreams} streams, ${fmt(copyMs / 1000, 2)} s`);
+    };
+    if (r % 2 === 0) {
+      await runService();
+      await runBaselines(['insert', 'copy']);
+    } else {
+      // The baselines go first, sized by the previous service round.
+      await runBaselines(['copy', 'insert']);
+      await runService();
+    }
+  }
+  const svc = combineLoads(svcRounds);
+  const serviceRate = serviceEvents / serviceSec;
+  const insertRate = (insertNext * size) / (insertMs / 1000);
+  const copyRate = (copyNext * size) / (copyMs / 1000);
+  const rates = (xs: number[]) => xs.map((x) => fmt(x, 0)).join(' / ');
+  console.log(`  service: ${describeLoad(svc)}; events accepted ${serviceEvents}, duplicates ${serviceDuplicates}`);
+  console.log(`  pg multi-row INSERT: ${insertNext * size} rows, ${size} per statement, ${cfg.batchConnections} clients, ${fmt(insertMs / 1000, 2)} s`);
+  console.log(`  pg COPY: ${copyNext * size} rows, ${cfg.copyStreams} streams, ${fmt(copyMs / 1000, 2)} s`);
+  console.log(`  ${rounds} rounds: service ${rates(per.service)} ev/s, INSERT ${rates(per.insert)} rows/s, COPY ${rates(per.copy)} rows/s`);
 
   report.add({ bench: BENCH, name: `service events/s (1,000-event batches) (${shape})`, value: serviceRate, unit: 'ev/s' });
   report.add({ bench: BENCH, name: `service batch p99 latency (${shape})`, value: svc.p99, unit: 'ms' });

@@ -8,7 +8,7 @@ export interface BenchConfig {
   durationSec: number;
   /** Seconds of unmeasured load before each timed load, same shape (BENCH_WARMUP). */
   warmupSec: number;
-  /** Alternating rounds the ingest and quota loads and their baselines are split into (BENCH_ROUNDS). */
+  /** Alternating rounds the ingest, batch and quota loads and their baselines are split into (BENCH_ROUNDS). */
   rounds: number;
   /** Concurrent connections of the single-event and quota loads (BENCH_CONNECTIONS). */
   connections: number;
