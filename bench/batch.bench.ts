@@ -1,6 +1,7 @@
 /**
  * 2. Batch ingest (1,000 events per request) through the full stack vs the same rows written
- * with `pg` directly: multi-row INSERT (1,000 rows per statement, several clients) and COPY.
+ * with `pg` directly: multi-row INSERT (1,000 rows per statement, several clients) and COPY,
+ * the three in alternating rounds.
  */
 import type { Client } from 'pg';
 import { API, BenchContext } from './lib/context';

@@ -3,7 +3,7 @@
  * repair tool (and how bulk loads made with COPY get their rollups). Runs in the caller's
  * transaction; concurrent ingest for the same tenants must be stopped while it runs.
  */
-import { COMPACTION_LOCK_KEY } from './rollup-compactor';
+import { COMPACTION_LOCK_KEY } from './rollup-families';
 import { MINUTE_ROLLUP_SWEEP_AFTER_MS } from './window-segments';
 
 export interface Queryable {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Metrics } from '../../common/metrics/metrics';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { ROLLUP_FAMILIES_SQL, ROLLUP_KEY, ROLLUP_UPSERT_SQL, fromLatest, latestTriple } from './rollup-families';
+import { COMPACTION_LOCK_KEY, ROLLUP_FAMILIES_SQL, ROLLUP_KEY, ROLLUP_UPSERT_SQL, fromLatest, latestTriple } from './rollup-families';
 
 export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<any>;
@@ -21,9 +21,6 @@ export const COMPACT_CHUNK = 50_000;
  * their turn). Family rows are written in key order, as ingest writes them, so the two wait for
  * each other instead of deadlocking.
  */
-/** The key of the compaction's advisory lock (exclusive); a rebuild holds it shared so no compaction runs beside it. */
-export const COMPACTION_LOCK_KEY = "hashtext('billing:rollup-compaction')";
-
 const COMPACT_SQL = `
   WITH turn AS (SELECT pg_try_advisory_xact_lock(${COMPACTION_LOCK_KEY}) AS ok),
   taken AS (
@@ -42,9 +39,8 @@ const COMPACT_SQL = `
     ) k
     ORDER BY 1, 2, 3, 4, 5, 6
     ${ROLLUP_UPSERT_SQL}
-    RETURNING 1
   )
-  SELECT (SELECT ok FROM turn) AS ok, (SELECT count(*) FROM taken)::int AS taken, (SELECT count(*) FROM folded)::int AS folded`;
+  SELECT (SELECT ok FROM turn) AS ok, (SELECT count(*) FROM taken)::int AS taken`;
 
 /**
  * Folds committed deltas into the totals until none is left (or another instance holds the

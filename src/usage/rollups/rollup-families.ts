@@ -5,6 +5,9 @@
 export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false),
   ('h', 'hour', true), ('d', 'day', true), ('m', 'month', true)) AS g(g, unit, per_resource)`;
 
+/** The key of the compaction's advisory lock (exclusive); a rebuild holds it shared so no compaction runs beside it. */
+export const COMPACTION_LOCK_KEY = "hashtext('billing:rollup-compaction')";
+
 /** The key columns of a rollup row, in key (and lock) order. */
 export const ROLLUP_KEY = 'tenant_id, metric, granularity, bucket_start, cost_center_key, resource_key';
 
