@@ -43,24 +43,15 @@ interface Row {
   latest: string;
 }
 
-/** SQL expressions of each grouping, on rollup rows, on rollup deltas and on raw events. */
-const GROUP_SQL: Record<GroupBy, { rollup: [string, string, string]; delta: [string, string, string]; raw: [string, string, string] }> = {
-  metric: { rollup: ['NULL', 'NULL', 'NULL::timestamptz'], delta: ['NULL', 'NULL', 'NULL::timestamptz'], raw: ['NULL', 'NULL', 'NULL::timestamptz'] },
-  costCenter: {
-    rollup: ['cost_center_key', 'NULL', 'NULL::timestamptz'],
-    delta: ['cost_center_key', 'NULL', 'NULL::timestamptz'],
-    raw: ["coalesce(cost_center_id::text, '')", 'NULL', 'NULL::timestamptz'],
-  },
+/** SQL expressions of each grouping, on rollup rows and on raw events. */
+const GROUP_SQL: Record<GroupBy, { rollup: [string, string, string]; raw: [string, string, string] }> = {
+  metric: { rollup: ['NULL', 'NULL', 'NULL::timestamptz'], raw: ['NULL', 'NULL', 'NULL::timestamptz'] },
+  costCenter: { rollup: ['cost_center_key', 'NULL', 'NULL::timestamptz'], raw: ["coalesce(cost_center_id::text, '')", 'NULL', 'NULL::timestamptz'] },
   resource: {
     rollup: ['cost_center_key', 'resource_key', 'NULL::timestamptz'],
-    delta: ['cost_center_key', 'resource_key', 'NULL::timestamptz'],
     raw: ["coalesce(cost_center_id::text, '')", "CASE WHEN resource_type IS NULL THEN '' ELSE resource_type || '/' || resource_id END", 'NULL::timestamptz'],
   },
-  day: {
-    rollup: ['NULL', 'NULL', "date_trunc('day', bucket_start, 'UTC')"],
-    delta: ['NULL', 'NULL', "date_trunc('day', minute, 'UTC')"],
-    raw: ['NULL', 'NULL', "date_trunc('day', ts, 'UTC')"],
-  },
+  day: { rollup: ['NULL', 'NULL', "date_trunc('day', bucket_start, 'UTC')"], raw: ['NULL', 'NULL', "date_trunc('day', ts, 'UTC')"] },
 };
 
 /**
@@ -136,10 +127,9 @@ export class UsageReader {
     const deltaMinutes = deltaMinutesSql(segments, p);
     if (deltaMinutes !== null) {
       // A delta is the finest bucket of one resource: it adds to the per-resource rows and to
-      // the rows of every resource together alike.
-      const [dcc, dres, dday] = GROUP_SQL[q.groupBy].delta;
+      // the rows of every resource together alike. Its keys are a rollup row's, its minute the bucket start.
       parts.push(
-        `SELECT metric, ${dcc} AS grp_cc, ${dres} AS grp_res, ${dday} AS grp_day, sum, count, max, latest_ts, latest_seq, latest_value
+        `SELECT metric, ${gcc} AS grp_cc, ${gres} AS grp_res, ${gday.replace('bucket_start', 'minute')} AS grp_day, sum, count, max, latest_ts, latest_seq, latest_value
          FROM usage_rollup_deltas WHERE tenant_id = $1 AND metric = ANY($2) AND ${deltaMinutes}${ccFilter()}`,
       );
     }
