@@ -12,6 +12,8 @@ import type { BillingEstimateDto, BillingPreviewDto } from './dto/billing.dto';
 import { buildInvoice } from './invoice-builder';
 
 const RUN_RATE_AGGREGATIONS = new Set(['sum', 'count']);
+/** The least time a run rate is measured over: 1 cpu-hour in the first 17 ms of a month is no rate. */
+export const ESTIMATE_MIN_ELAPSED_MS = 60 * 60 * 1000;
 
 /** Preview and estimate of the live subscription's current period: priced exactly as invoices are. */
 @Injectable()
@@ -54,39 +56,40 @@ export class BillingService {
   }
 
   /**
-   * The full period projected from the run rate: summed metrics (sum, count) scale by period
-   * length / elapsed time; max, latest and unique_count stay as they are; the projected
-   * quantities are then priced with the plan, tiers included.
+   * The full period projected from the run rate: summed metrics (sum, count) of the current plan
+   * part scale by the rest of the period over the time that part has run (at least
+   * ESTIMATE_MIN_ELAPSED_MS, so the first minutes of a period do not extrapolate a burst over a
+   * month); max, latest and unique_count stay as they are; the projected quantities are then priced
+   * with the plan, tiers included. Earlier plan parts (before an immediate change) are as billed.
    */
   async estimate(tenantId: string, now = new Date()): Promise<BillingEstimateDto> {
     const s = await this.live(tenantId);
     const period = this.period(s);
     const plan = this.catalog.plan(s.planId)!;
     const toDate = await this.composer.compose(s, period, 0, { lateUsage: true });
-    const elapsed = Math.max(1, Math.min(now.getTime(), period.end.getTime()) - period.start.getTime());
-    const factor = new Dec(period.end.getTime() - period.start.getTime()).div(elapsed);
-    const usage = await this.composer.usageFor(tenantId, period.start, period.end);
-    const projectedUsage = new Map(
-      [...usage].map(([metric, q]) => [metric, RUN_RATE_AGGREGATIONS.has(this.catalog.metric(metric)?.aggregation ?? '') ? q.times(factor) : q]),
-    );
+    const parts = await this.composer.partsOf(s, period);
+    const last = parts.usage[parts.usage.length - 1];
+    const elapsed = Math.max(ESTIMATE_MIN_ELAPSED_MS, Math.min(now.getTime(), period.end.getTime()) - last.from.getTime());
+    const factor = Dec.max(1, new Dec(period.end.getTime() - last.from.getTime()).div(elapsed));
+    const runRate = (metric: string) => RUN_RATE_AGGREGATIONS.has(this.catalog.metric(metric)?.aggregation ?? '');
+    const projectedLast = new Map([...last.usage].map(([metric, q]) => [metric, runRate(metric) ? q.times(factor) : q]));
     const projected = buildInvoice({
       currency: plan.currency,
       periodStart: period.start,
       periodEnd: period.end,
       periodFullEnd: period.fullEnd,
       trial: s.trialEnd !== null && period.end.getTime() <= s.trialEnd.getTime(),
-      basePlan: this.catalog.plan(s.periodPlanId)!,
-      usagePlan: plan,
-      usage: projectedUsage,
+      baseParts: parts.base,
+      usageParts: [...parts.usage.slice(0, -1), { ...last, usage: projectedLast }],
       metric: (k) => this.catalog.metric(k),
       pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
-      pendingLines: toDate.lines.filter((l) => l.type === 'proration'),
       extraLines: toDate.lines.filter((l) => l.type === 'late_usage'),
       discount: s.discount,
       taxRate: this.config.taxRate,
       creditBalanceCents: 0,
     });
-    const costOf = (lines: typeof projected.lines, metric: string) => lines.find((l) => l.type === 'usage' && l.metric === metric)?.amountCents ?? 0;
+    const usage = await this.composer.usageFor(tenantId, period.start, period.end);
+    const costOf = (lines: typeof projected.lines, metric: string) => lines.filter((l) => l.type === 'usage' && l.metric === metric).reduce((n, l) => n + l.amountCents, 0);
     return {
       currency: plan.currency,
       periodStart: period.start,
@@ -95,14 +98,19 @@ export class BillingService {
       projectedTotalCents: projected.totalCents,
       method: 'linear_run_rate',
       methodDescription:
-        'sum and count metrics scaled by period length / elapsed time; max, latest and unique_count kept as measured; priced with the plan (tiers and allowances), base fee, prorations and discount included',
-      byMetric: plan.charges.map((c) => ({
-        metric: c.metric,
-        quantityToDate: (usage.get(c.metric) ?? new Dec(0)).toFixed(),
-        projectedQuantity: (projectedUsage.get(c.metric) ?? new Dec(0)).toDecimalPlaces(12).toFixed(),
-        costToDateCents: costOf(toDate.lines, c.metric),
-        projectedCostCents: costOf(projected.lines, c.metric),
-      })),
+        'sum and count metrics of the current plan part scaled by (period end − part start) / time the part has run, that time taken as at least ' +
+        `${ESTIMATE_MIN_ELAPSED_MS / 60_000} minutes; max, latest and unique_count kept as measured; priced with the plan (tiers and allowances), base fee, prorations and discount included`,
+      byMetric: plan.charges.map((c) => {
+        const toDateQuantity = usage.get(c.metric) ?? new Dec(0);
+        const added = runRate(c.metric) ? (last.usage.get(c.metric) ?? new Dec(0)).times(factor.minus(1)) : new Dec(0);
+        return {
+          metric: c.metric,
+          quantityToDate: toDateQuantity.toFixed(),
+          projectedQuantity: toDateQuantity.plus(added).toDecimalPlaces(12).toFixed(),
+          costToDateCents: costOf(toDate.lines, c.metric),
+          projectedCostCents: costOf(projected.lines, c.metric),
+        };
+      }),
     };
   }
 }

@@ -80,6 +80,7 @@ export class CouponsController {
       ['INVALID_STATE', 'NO_LIVE_SUBSCRIPTION', 'ALREADY_REDEEMED', 'COUPON_EXHAUSTED'],
       'INVALID_STATE with reason INACTIVE, EXPIRED or NOT_APPLICABLE; no live subscription; already redeemed by this tenant; maxRedemptions reached',
     ],
+    [422, ['CURRENCY_MISMATCH'], 'An amount-off coupon in another currency than the subscription (reason NOT_APPLICABLE)'],
   )
   redeem(@Body() body: RedeemCouponDto): Promise<RedemptionResultDto> {
     return this.coupons.redeem(body);

@@ -17,6 +17,9 @@ export const CouponProblems = {
   expired: (code: string): ProblemError => new ProblemError('INVALID_STATE', `Coupon ${code} can no longer be redeemed (redeemBy has passed)`, { reason: 'EXPIRED' }),
   notApplicable: (code: string, planId: string): ProblemError =>
     new ProblemError('INVALID_STATE', `Coupon ${code} does not apply to plan ${planId} (NOT_APPLICABLE)`, { reason: 'NOT_APPLICABLE' }),
+  /** Redeem of an amount-off coupon onto a subscription billed in another currency (validate says NOT_APPLICABLE). */
+  couponCurrency: (code: string, couponCurrency: string, planId: string, planCurrency: string): ProblemError =>
+    new ProblemError('CURRENCY_MISMATCH', `Coupon ${code} takes an amount off in ${couponCurrency}; plan ${planId} is billed in ${planCurrency}`, { reason: 'NOT_APPLICABLE' }),
   alreadyRedeemed: (code: string, tenantId: string): ProblemError =>
     new ProblemError('ALREADY_REDEEMED', `Tenant ${tenantId} already redeemed coupon ${code}`, { reason: 'ALREADY_REDEEMED' }),
   exhausted: (code: string): ProblemError =>

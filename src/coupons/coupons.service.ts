@@ -175,8 +175,8 @@ export class CouponsService implements CouponRedeemer {
 
   /**
    * Redeems a coupon for one subscription of the tenant: locks the coupon, checks it (404, 409
-   * INVALID_STATE with reason INACTIVE | EXPIRED | NOT_APPLICABLE, 409 ALREADY_REDEEMED, 409
-   * COUPON_EXHAUSTED), records the redemption and counts it. Returns the discount for the caller
+   * INVALID_STATE with reason INACTIVE | EXPIRED | NOT_APPLICABLE, 422 CURRENCY_MISMATCH for an
+   * amount off in another currency, 409 ALREADY_REDEEMED, 409 COUPON_EXHAUSTED), records the redemption and counts it. Returns the discount for the caller
    * to store on the subscription. Joins the caller's transaction, which should already hold the
    * subscription's row lock (the lock order of this domain).
    */
@@ -185,7 +185,8 @@ export class CouponsService implements CouponRedeemer {
       const coupon = await this.repository.findByCode(code, { forUpdate: true });
       if (!coupon) throw CouponProblems.notFound();
       this.assertOpen(coupon, now);
-      if (!appliesToPlan(coupon, target.plan)) throw CouponProblems.notApplicable(coupon.code, target.plan.id);
+      if (coupon.appliesToPlans !== null && !coupon.appliesToPlans.includes(target.plan.id)) throw CouponProblems.notApplicable(coupon.code, target.plan.id);
+      if (!appliesToPlan(coupon, target.plan)) throw CouponProblems.couponCurrency(coupon.code, coupon.currency!, target.plan.id, target.plan.currency);
       if (await this.repository.hasRedeemed(coupon.id, tenantId)) throw CouponProblems.alreadyRedeemed(coupon.code, tenantId);
       if (isExhausted(coupon)) throw CouponProblems.exhausted(coupon.code);
       const redemption = await this.repository.recordRedemption(coupon, tenantId, target.subscriptionId);

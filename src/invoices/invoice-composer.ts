@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BuiltInvoice, InvoiceLine, buildInvoice } from '../billing/invoice-builder';
+import { BuiltInvoice, InvoiceLine, PricedPart, buildInvoice } from '../billing/invoice-builder';
 import { priceCharge } from '../billing/pricing/price-charge';
 import { CatalogService } from '../catalog/catalog.service';
 import type { ChargeDef } from '../catalog/catalog.types';
@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/app-config';
 import { Dec } from '../common/money/decimal';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import type { Subscription } from '../subscriptions/subscription.types';
+import { planAt, windowParts } from '../subscriptions/domain/plan-parts';
 import { UsageReader } from '../usage/usage-reader';
 import { BilledUsage, InvoicesRepository } from './invoices.repository';
 
@@ -53,29 +54,39 @@ export class InvoiceComposer {
     return new Map(rows.map((r) => [r.metric, r.value]));
   }
 
+  /**
+   * The plan parts of a window of the subscription: which plan bore the base fee and priced the
+   * usage of each stretch (immediate plan changes split it; CONTRACT.md, Settled details).
+   */
+  async partsOf(s: Subscription, window: { start: Date; end: Date }): Promise<{ base: PricedPart[]; usage: Array<PricedPart & { usage: Map<string, Dec> }> }> {
+    const changes = await this.subscriptions.planChangesAfter(s.id, window.start);
+    // Before any change was recorded (or for a window before the history), the period's own plan.
+    const startPlanId = changes.length > 0 ? planAt(window.start, changes, s.planId) : s.periodPlanId;
+    const parts = windowParts(window.start, window.end, startPlanId, changes);
+    const plan = (id: string) => this.catalog.plan(id)!;
+    return {
+      base: parts.base.map((p) => ({ from: p.from, to: p.to, plan: plan(p.planId) })),
+      usage: await Promise.all(
+        parts.usage.map(async (p) => ({ from: p.from, to: p.to, plan: plan(p.planId), usage: await this.usageFor(s.tenantId, p.from, p.to, plan(p.planId).charges.map((c) => c.metric)) })),
+      ),
+    };
+  }
+
   async compose(s: Subscription, period: { start: Date; end: Date; fullEnd: Date }, creditBalanceCents: number, opts: { lateUsage: boolean }): Promise<ComposedInvoice> {
-    const basePlan = this.catalog.plan(s.periodPlanId)!;
-    const usagePlan = this.catalog.plan(s.planId)!;
+    const currency = this.catalog.plan(s.planId)!.currency;
     const trial = s.trialEnd !== null && period.end.getTime() <= s.trialEnd.getTime();
     const late = opts.lateUsage ? await this.lateUsage(s, period.start) : { lines: [], billed: [] };
+    const parts = await this.partsOf(s, period);
     const built = buildInvoice({
-      currency: usagePlan.currency,
+      currency,
       periodStart: period.start,
       periodEnd: period.end,
       periodFullEnd: period.fullEnd,
       trial,
-      basePlan,
-      usagePlan,
-      usage: trial ? new Map() : await this.usageFor(s.tenantId, period.start, period.end, usagePlan.charges.map((c) => c.metric)),
+      baseParts: parts.base,
+      usageParts: trial ? parts.usage.map((p) => ({ ...p, usage: new Map() })) : parts.usage,
       metric: (k) => this.catalog.metric(k),
       pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
-      pendingLines: (await this.subscriptions.pendingLines(s.id)).map((l) => ({
-        description: l.description,
-        amountCents: Number(l.amount_cents),
-        periodStart: l.period_start,
-        periodEnd: l.period_end,
-        computation: l.computation,
-      })),
       extraLines: late.lines,
       discount: s.discount,
       taxRate: this.config.taxRate,
@@ -84,14 +95,14 @@ export class InvoiceComposer {
     const own: Array<Omit<BilledUsage, 'invoiceId'>> = built.lines
       .filter((l) => l.type === 'usage' && l.metric)
       .map((l) => ({
-        periodStart: period.start,
-        periodEnd: period.end,
+        periodStart: l.periodStart,
+        periodEnd: l.periodEnd,
         metric: l.metric!,
-        charge: usagePlan.charges.find((c) => c.metric === l.metric)!,
+        charge: parts.usage.find((p) => p.from.getTime() === l.periodStart.getTime())!.plan.charges.find((c) => c.metric === l.metric)!,
         quantity: l.quantity ?? '0',
         amountCents: l.amountCents,
       }));
-    return { ...built, currency: usagePlan.currency, billed: [...own, ...late.billed] };
+    return { ...built, currency, billed: [...own, ...late.billed] };
   }
 
   /**
@@ -104,13 +115,15 @@ export class InvoiceComposer {
     const periods: typeof finalized = [];
     for (const p of finalized) if (await this.invoices.mayHaveLateEvents(s.tenantId, p, p.finalizedAt)) periods.push(p);
     if (periods.length === 0) return { lines: [], billed: [] };
-    const billed = await this.invoices.billedUsage(s.id, periods.map((p) => p.periodStart));
+    // A period split by a plan change was billed part by part: each part is re-rated on its own.
+    const billed = await this.invoices.billedUsage(s.id, periods);
     const lines: InvoiceLine[] = [];
     const updates: Array<Omit<BilledUsage, 'invoiceId'>> = [];
     const currency = this.catalog.plan(s.planId)!.currency;
-    for (const p of periods) {
-      const rows = billed.filter((b) => b.periodStart.getTime() === p.periodStart.getTime());
-      if (rows.length === 0) continue;
+    const windows = new Map<number, BilledUsage[]>();
+    for (const b of billed) windows.set(b.periodStart.getTime(), [...(windows.get(b.periodStart.getTime()) ?? []), b]);
+    for (const rows of windows.values()) {
+      const p = { periodStart: rows[0].periodStart, periodEnd: rows[0].periodEnd };
       const now = await this.usageFor(s.tenantId, p.periodStart, p.periodEnd, rows.map((r) => r.metric));
       for (const b of rows) {
         const quantity = now.get(b.metric) ?? new Dec(0);

@@ -163,11 +163,13 @@ export class InvoicesRepository {
     return rows[0] ? toInvoice(rows[0]) : null;
   }
 
-  async billedUsage(subscriptionId: string, periodStarts: Date[]): Promise<BilledUsage[]> {
+  /** What was billed for the usage of the given periods, one row per metric and plan part. */
+  async billedUsage(subscriptionId: string, periods: Array<{ periodStart: Date; periodEnd: Date }>): Promise<BilledUsage[]> {
     const rows = await this.tx.manager().query(
-      `SELECT period_start, period_end, metric, charge, quantity::text AS quantity, amount_cents, invoice_id FROM billed_usage
-       WHERE subscription_id = $1 AND period_start = ANY($2::timestamptz[]) ORDER BY period_start, metric`,
-      [subscriptionId, periodStarts],
+      `SELECT b.period_start, b.period_end, b.metric, b.charge, b.quantity::text AS quantity, b.amount_cents, b.invoice_id
+       FROM billed_usage b JOIN unnest($2::timestamptz[], $3::timestamptz[]) AS p (start_at, end_at) ON b.period_start >= p.start_at AND b.period_start < p.end_at
+       WHERE b.subscription_id = $1 ORDER BY b.period_start, b.metric`,
+      [subscriptionId, periods.map((p) => p.periodStart), periods.map((p) => p.periodEnd)],
     );
     return rows.map((r: Record<string, any>) => ({
       periodStart: r.period_start,
@@ -222,15 +224,7 @@ export class InvoicesRepository {
     return rows.length > 0;
   }
 
-  async consumePendingLines(subscriptionId: string, invoiceId: string): Promise<void> {
-    await this.tx.manager().query('UPDATE pending_invoice_lines SET invoice_id = $2 WHERE subscription_id = $1 AND invoice_id IS NULL', [subscriptionId, invoiceId]);
-  }
-
   async forgetBilledUsage(invoiceId: string): Promise<void> {
     await this.tx.manager().query('DELETE FROM billed_usage WHERE invoice_id = $1', [invoiceId]);
-  }
-
-  async releasePendingLines(invoiceId: string): Promise<void> {
-    await this.tx.manager().query('UPDATE pending_invoice_lines SET invoice_id = NULL WHERE invoice_id = $1', [invoiceId]);
   }
 }

@@ -149,7 +149,6 @@ export class InvoicesService {
       dueAt: new Date(now.getTime() + PAYMENT_TERMS_DAYS * 86_400_000),
       at: now,
     });
-    await this.invoices.consumePendingLines(s.id, draft.id);
     await this.invoices.recordBilledUsage(s.id, content.billed.map((b) => ({ ...b, invoiceId: draft.id })));
     if (s.discount) await this.subscriptions.update(s.id, { discount: afterInvoice(s.discount) });
     if (content.creditRemainderCents > 0) {
@@ -158,7 +157,7 @@ export class InvoicesService {
     return finalized;
   }
 
-  /** platform-admin: draft or open only; drawn credits go back and pending prorations wait for the next invoice. */
+  /** platform-admin: draft or open only; drawn credits go back (a regenerated invoice of the period bills its plan parts again). */
   async void(id: string, now = new Date()): Promise<InvoiceDto> {
     return this.tx.run(async () => {
       const peek = await this.invoices.findById(null, id);
@@ -170,7 +169,6 @@ export class InvoicesService {
       }
       if (invoice.status === 'open') {
         await this.credits.returnDraws({ tenantId: invoice.tenantId, subscriptionId: invoice.subscriptionId, currency: invoice.currency }, invoice.id);
-        await this.invoices.releasePendingLines(invoice.id);
         await this.restoreBilledUsage(invoice);
       }
       return toInvoiceDto((await this.invoices.setStatus(invoice.id, ['draft', 'open'], 'void', 'voided_at', now))!);

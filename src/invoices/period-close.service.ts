@@ -2,17 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { Counter } from 'prom-client';
-import { CatalogService } from '../catalog/catalog.service';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { Transactions } from '../common/database/transactions';
 import { Metrics } from '../common/metrics/metrics';
-import { periodContaining } from '../subscriptions/domain/periods';
-import { SubscriptionPatch, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
-import type { Subscription } from '../subscriptions/subscription.types';
-import { InvoiceComposer } from './invoice-composer';
-import { InvoicesRepository } from './invoices.repository';
-import { InvoicesService } from './invoices.service';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { CloseStep, PeriodCloser } from './period-closer';
 
 export interface PeriodCloseSummary {
   subscriptions: number;
@@ -24,8 +19,7 @@ export interface PeriodCloseSummary {
   durationMs: number;
 }
 
-/** A closed period; `more` when the next step may have work (another ended period, a due resume). */
-type Step = 'done' | 'busy' | 'resumed' | { invoiced: boolean; canceled: boolean; more: boolean };
+type Step = CloseStep | 'busy';
 
 const BATCH = 200;
 /** Subscriptions closed side by side; each holds one pooled connection. */
@@ -48,10 +42,7 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
 
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly invoicesRepo: InvoicesRepository,
-    private readonly invoices: InvoicesService,
-    private readonly composer: InvoiceComposer,
-    private readonly catalog: CatalogService,
+    private readonly closer: PeriodCloser,
     private readonly tx: Transactions,
     private readonly scheduler: SchedulerRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -130,66 +121,6 @@ export class PeriodCloseService implements OnApplicationBootstrap, OnModuleDestr
   private async step(id: string, now: Date): Promise<Step> {
     const s = await this.subscriptions.lockForClose(id);
     if (!s) return 'busy';
-    if (s.billingClosed) return 'done';
-    if (s.status === 'paused' && s.resumesAt && s.resumesAt.getTime() <= now.getTime() && s.resumesAt.getTime() < s.currentPeriodEnd.getTime()) {
-      await this.subscriptions.closePause(s.id, s.resumesAt);
-      await this.subscriptions.update(s.id, { status: 'active', pausedAt: null, resumesAt: null });
-      return 'resumed';
-    }
-    if (s.currentPeriodEnd.getTime() > now.getTime()) return 'done';
-    const invoiced = await this.invoicePeriod(s, now);
-    const { canceled, nextEnd } = await this.advance(s);
-    const more = nextEnd !== null && (nextEnd.getTime() <= now.getTime() || s.status === 'paused');
-    return { invoiced, canceled, more };
-  }
-
-  /** Invoices the ended current period (a trial bills nothing, so it gets no invoice). */
-  private async invoicePeriod(s: Subscription, now: Date): Promise<boolean> {
-    const trial = s.trialEnd !== null && s.currentPeriodEnd.getTime() <= s.trialEnd.getTime();
-    if (trial) return false;
-    const period = { start: s.currentPeriodStart, end: s.currentPeriodEnd, fullEnd: s.currentPeriodFullEnd };
-    const existing = await this.invoicesRepo.findForPeriod(s.id, period.start, true);
-    if (existing && existing.status !== 'draft') return false;
-    // Priced once: the draft is written and finalized from the same content in this transaction.
-    const content = await this.composer.compose(s, period, 0, { lateUsage: true });
-    const { invoice } = await this.invoices.writeDraft(s, period, existing, content);
-    await this.invoices.finalizeLocked(s, invoice, period, now, content);
-    return true;
-  }
-
-  /**
-   * Moves to the next period, applying a pending cancel or plan change at the boundary. Says
-   * whether it canceled now and where the next period ends (null: billing closed).
-   */
-  private async advance(s: Subscription): Promise<{ canceled: boolean; nextEnd: Date | null }> {
-    const boundary = s.currentPeriodEnd;
-    if (s.status === 'canceled' || s.cancelAtPeriodEnd) {
-      await this.subscriptions.update(s.id, {
-        status: 'canceled',
-        canceledAt: s.canceledAt ?? boundary,
-        cancelAtPeriodEnd: false,
-        billingClosed: true,
-        pausedAt: null,
-        resumesAt: null,
-      });
-      if (s.status === 'paused') await this.subscriptions.closePause(s.id, boundary);
-      return { canceled: s.status !== 'canceled', nextEnd: null };
-    }
-    const plan = this.catalog.plan(s.pendingChange?.planId ?? s.planId)!;
-    const anchorAt = plan.interval !== s.interval ? boundary : s.anchorAt;
-    const next = periodContaining(anchorAt, plan.interval, boundary);
-    const patch: SubscriptionPatch = {
-      planId: plan.id,
-      periodPlanId: plan.id,
-      interval: plan.interval,
-      anchorAt,
-      currentPeriodStart: boundary,
-      currentPeriodEnd: next.end,
-      currentPeriodFullEnd: next.end,
-      pendingChange: null,
-    };
-    if (s.status === 'trialing') patch.status = 'active';
-    await this.subscriptions.update(s.id, patch);
-    return { canceled: false, nextEnd: next.end };
+    return this.closer.step(s, now);
   }
 }

@@ -155,8 +155,11 @@ export class RealtimeCostService {
       if (l.type === 'base' || l.type === 'proration') baseFeeCents += l.amountCents;
       else usageCents += l.amountCents;
       if (l.type === 'usage' && l.metric) {
-        byMetric.set(l.metric, { metric: l.metric, quantity: l.quantity ?? '0', costCents: l.amountCents, lateUsageCents: 0 });
-        usageLineCents.set(l.metric, l.amountCents);
+        // A period split by a plan change has a line per part: the metric's figures add up.
+        const seen = byMetric.get(l.metric);
+        const quantity = seen ? new Dec(seen.quantity).plus(l.quantity ?? '0').toFixed() : (l.quantity ?? '0');
+        byMetric.set(l.metric, { metric: l.metric, quantity, costCents: (seen?.costCents ?? 0) + l.amountCents, lateUsageCents: 0 });
+        usageLineCents.set(l.metric, (usageLineCents.get(l.metric) ?? 0) + l.amountCents);
       }
     }
     if (byMetric.size === 0) {

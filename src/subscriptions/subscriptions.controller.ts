@@ -60,7 +60,7 @@ export class SubscriptionsController {
   })
   @ApiParam({ name: 'tenantId', example: 't1' })
   @ApiCreatedResponse({ type: SubscriptionDto })
-  @ApiProblems(400, [409, ['SUBSCRIPTION_EXISTS', 'COUPON_EXHAUSTED', 'ALREADY_REDEEMED', 'INVALID_STATE', 'IDEMPOTENCY_CONFLICT']], [422, ['UNKNOWN_PLAN', 'PLAN_INACTIVE', 'UNKNOWN_COST_CENTER']])
+  @ApiProblems(400, [409, ['SUBSCRIPTION_EXISTS', 'COUPON_EXHAUSTED', 'ALREADY_REDEEMED', 'INVALID_STATE', 'IDEMPOTENCY_CONFLICT']], [422, ['UNKNOWN_PLAN', 'PLAN_INACTIVE', 'UNKNOWN_COST_CENTER', 'CURRENCY_MISMATCH']])
   create(@Param('tenantId', TenantIdPipe) tenantId: string, @Body() dto: CreateSubscriptionDto): Promise<SubscriptionDto> {
     return this.subscriptions.create(tenantId, dto);
   }
@@ -140,7 +140,7 @@ export class SubscriptionsController {
   })
   @ApiParam({ name: 'subscriptionId', format: 'uuid' })
   @ApiOkResponse({ type: DiscountResultDto })
-  @ApiProblems(400, [404, ['NOT_FOUND']], [409, ['INVALID_STATE', 'COUPON_EXHAUSTED', 'ALREADY_REDEEMED', 'IDEMPOTENCY_CONFLICT']])
+  @ApiProblems(400, [404, ['NOT_FOUND']], [409, ['INVALID_STATE', 'COUPON_EXHAUSTED', 'ALREADY_REDEEMED', 'IDEMPOTENCY_CONFLICT']], [422, ['CURRENCY_MISMATCH']])
   discount(@CurrentPrincipal() p: Principal, @SubscriptionId() id: string, @Body() dto: ApplyDiscountDto): Promise<DiscountResultDto> {
     return this.subscriptions.applyDiscount(p, id, dto);
   }

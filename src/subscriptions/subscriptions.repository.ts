@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../common/database/transactions';
+import type { PlanChange } from './domain/plan-parts';
 import type { Subscription } from './subscription.types';
 
 const COLUMNS = `id, tenant_id, plan_id, period_plan_id, status, interval, anchor_at, started_at, current_period_start, current_period_end,
@@ -157,28 +158,21 @@ export class SubscriptionsRepository {
     return rows.map((r) => ({ from: r.paused_at, to: r.resumed_at }));
   }
 
-  async addPendingLine(line: {
-    tenantId: string;
-    subscriptionId: string;
-    description: string;
-    amountCents: number;
-    currency: string;
-    periodStart: Date;
-    periodEnd: Date;
-    computation: object;
-  }): Promise<void> {
+  /** Records that `change.toPlanId` took over at `change.at`. */
+  async insertPlanChange(tenantId: string, subscriptionId: string, change: PlanChange): Promise<void> {
     await this.tx.manager().query(
-      `INSERT INTO pending_invoice_lines (tenant_id, subscription_id, type, description, amount_cents, currency, period_start, period_end, computation)
-       VALUES ($1, $2, 'proration', $3, $4, $5, $6, $7, $8)`,
-      [line.tenantId, line.subscriptionId, line.description, line.amountCents, line.currency, line.periodStart, line.periodEnd, JSON.stringify(line.computation)],
+      'INSERT INTO subscription_plan_changes (tenant_id, subscription_id, changed_at, from_plan_id, to_plan_id, prorate) VALUES ($1, $2, $3, $4, $5, $6)',
+      [tenantId, subscriptionId, change.at, change.fromPlanId, change.toPlanId, change.prorate],
     );
   }
 
-  async pendingLines(subscriptionId: string): Promise<Row[]> {
-    return this.tx.manager().query(
-      `SELECT id, description, amount_cents, currency, period_start, period_end, computation, created_at
-       FROM pending_invoice_lines WHERE subscription_id = $1 AND invoice_id IS NULL ORDER BY created_at, id`,
-      [subscriptionId],
+  /** The plan changes after `after`, oldest first (the plan in effect at `after` is the first one's from-plan). */
+  async planChangesAfter(subscriptionId: string, after: Date): Promise<PlanChange[]> {
+    const rows: Row[] = await this.tx.manager().query(
+      `SELECT changed_at, from_plan_id, to_plan_id, prorate FROM subscription_plan_changes
+       WHERE subscription_id = $1 AND changed_at > $2 ORDER BY changed_at, created_at`,
+      [subscriptionId, after],
     );
+    return rows.map((r) => ({ at: r.changed_at, fromPlanId: r.from_plan_id, toPlanId: r.to_plan_id, prorate: r.prorate }));
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InvoiceLine, baseLines } from '../billing/invoice-builder';
 import { CatalogService } from '../catalog/catalog.service';
 import { CostCentersService } from '../cost-centers/cost-centers.service';
 import type { PlanDef } from '../catalog/catalog.types';
@@ -9,7 +10,7 @@ import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
 import { CreditLedger } from './credit-ledger.service';
 import { Discount, makeDiscount } from './domain/discount';
 import { addIntervals, periodAt, trialEnd as trialEndOf } from './domain/periods';
-import { planChangeProration } from './domain/proration';
+import { planAt, windowParts } from './domain/plan-parts';
 import { SubscriptionAction, canApply, nextStatus } from './domain/subscription-state';
 import type {
   AddCreditsDto,
@@ -27,6 +28,17 @@ import type { Subscription } from './subscription.types';
 
 const MAX_FUTURE_START_MS = 5 * 60 * 1000;
 
+/**
+ * Closes the periods of a locked subscription that ended before the period-close job reached
+ * them, inside the caller's transaction (the invoices domain provides it).
+ */
+export interface PeriodCatchUp {
+  /** Every ended period invoiced and advanced (and a due resume applied); the subscription after. */
+  catchUp(s: Subscription, now: Date): Promise<Subscription>;
+  /** Ends the current period at `at` and invoices it now. */
+  invoiceUpTo(s: Subscription, at: Date, now: Date): Promise<void>;
+}
+
 /** Redeems a coupon onto a live subscription inside the caller's transaction (the coupons domain provides it). */
 export interface CouponRedeemer {
   redeemForSubscription(code: string, subscription: Subscription): Promise<{ discount: Discount; replaced: Discount | null }>;
@@ -35,6 +47,7 @@ export interface CouponRedeemer {
 @Injectable()
 export class SubscriptionsService {
   private couponRedeemer: CouponRedeemer | null = null;
+  private periods: PeriodCatchUp | null = null;
 
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
@@ -49,11 +62,21 @@ export class SubscriptionsService {
     this.couponRedeemer = redeemer;
   }
 
+  /** Wired by the invoices module (it depends on subscriptions, not the other way round). */
+  usePeriodCatchUp(periods: PeriodCatchUp): void {
+    this.periods = periods;
+  }
+
+  private catchUp(): PeriodCatchUp {
+    if (!this.periods) throw new Error('invoices module not wired');
+    return this.periods;
+  }
+
   // ---- reads ----------------------------------------------------------------------------
 
   async toDto(s: Subscription): Promise<SubscriptionDto> {
     const plan = this.catalog.plan(s.planId);
-    const lines = await this.subscriptions.pendingLines(s.id);
+    const lines = await this.pendingLines(s);
     return {
       id: s.id,
       tenantId: s.tenantId,
@@ -75,18 +98,37 @@ export class SubscriptionsService {
       creditBalanceCents: await this.credits.balance(s.id),
       costCenterId: s.costCenterId,
       pendingLines: lines.map((l) => ({
-        id: l.id,
         type: 'proration',
         description: l.description,
-        amountCents: Number(l.amount_cents),
-        currency: l.currency,
-        periodStart: l.period_start,
-        periodEnd: l.period_end,
+        amountCents: l.amountCents,
+        currency: plan?.currency ?? 'USD',
+        periodStart: l.periodStart,
+        periodEnd: l.periodEnd,
         computation: l.computation,
       })),
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
     };
+  }
+
+  /**
+   * The proration lines the current period's invoice will carry for its plan changes so far, as
+   * if the period ran to its end (a later cancel or pause changes them: they are priced then).
+   */
+  private async pendingLines(s: Subscription): Promise<InvoiceLine[]> {
+    if (s.status === 'canceled' || s.status === 'trialing') return [];
+    const changes = (await this.subscriptions.planChangesAfter(s.id, s.currentPeriodStart)).filter((c) => c.at.getTime() < s.currentPeriodEnd.getTime());
+    if (!changes.some((c) => c.prorate)) return [];
+    const parts = windowParts(s.currentPeriodStart, s.currentPeriodEnd, planAt(s.currentPeriodStart, changes, s.planId), changes);
+    const lines = baseLines({
+      baseParts: parts.base.map((p) => ({ from: p.from, to: p.to, plan: this.catalog.plan(p.planId)! })),
+      periodStart: s.currentPeriodStart,
+      periodEnd: s.currentPeriodEnd,
+      periodFullEnd: s.currentPeriodFullEnd,
+      pauses: await this.subscriptions.pausesOverlapping(s.id, s.currentPeriodStart, s.currentPeriodEnd),
+      currency: this.catalog.plan(s.planId)!.currency,
+    });
+    return lines.filter((l) => l.type === 'proration');
   }
 
   async live(tenantId: string): Promise<SubscriptionDto> {
@@ -172,25 +214,23 @@ export class SubscriptionsService {
 
   // ---- actions --------------------------------------------------------------------------
 
-  /** Locks the subscription (404 for another tenant's) and checks the transition. */
-  private async lockFor(principal: Principal, id: string, action: SubscriptionAction): Promise<Subscription> {
-    const s = await this.subscriptions.findById(reachesAllTenants(principal) ? null : principal.tenantId, id, true);
-    if (!s) throw notFound(`Subscription ${id}`);
+  /**
+   * Locks the subscription (404 for another tenant's), closes the periods that ended before the
+   * period-close job reached them (as the job would), and checks the transition against the
+   * state after that: an action always applies to the period that holds `now`.
+   */
+  private async lockFor(principal: Principal, id: string, action: SubscriptionAction, now: Date): Promise<Subscription> {
+    const locked = await this.subscriptions.findById(reachesAllTenants(principal) ? null : principal.tenantId, id, true);
+    if (!locked) throw notFound(`Subscription ${id}`);
+    const s = locked.status === 'canceled' ? locked : await this.catchUp().catchUp(locked, now);
     if (!canApply(action, s.status)) throw invalidTransition(action, s.status);
     return s;
-  }
-
-  /** Actions need the stored period to hold now; right after downtime the period close catches up first. */
-  private requireCurrentPeriod(s: Subscription, now: Date): void {
-    if (now.getTime() >= s.currentPeriodEnd.getTime()) {
-      throw new ProblemError('INVALID_STATE', 'Ended periods of this subscription are still being invoiced; retry after period close');
-    }
   }
 
   async changePlan(principal: Principal, id: string, dto: ChangePlanDto, now = new Date()): Promise<SubscriptionDto> {
     const plan = this.requirePlan(dto.planId);
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'change_plan');
+      const s = await this.lockFor(principal, id, 'change_plan', now);
       const current = this.catalog.plan(s.planId)!;
       if (plan.currency !== current.currency) {
         throw new ProblemError('CURRENCY_MISMATCH', `Plan ${plan.id} is billed in ${plan.currency}, the subscription in ${current.currency}`);
@@ -202,33 +242,24 @@ export class SubscriptionsService {
         const pendingChange = plan.id === s.planId ? null : { planId: plan.id, effectiveAt: s.currentPeriodEnd.toISOString() };
         return this.toDto(await this.subscriptions.update(s.id, { pendingChange }));
       }
-      this.requireCurrentPeriod(s, now);
+      const change = { at: now, fromPlanId: s.planId, toPlanId: plan.id, prorate: dto.prorate ?? true };
       if (s.status === 'trialing') {
         // The trial is free: nothing to prorate; the first paid period starts on the new plan.
+        await this.subscriptions.insertPlanChange(s.tenantId, s.id, change);
         return this.toDto(await this.subscriptions.update(s.id, { planId: plan.id, periodPlanId: plan.id, interval: plan.interval, pendingChange: null }));
       }
-      const prorate = dto.prorate ?? true;
       if (plan.interval !== s.interval) {
-        // A new interval restarts the period at the change: the cut period bills the old plan's fee
-        // for the time used (prorated by the second over its full length), the new plan's first
-        // period starts now and bills in full at its end. No proration lines are needed.
-        if (now.getTime() - s.currentPeriodStart.getTime() < 1000) {
-          return this.toDto(await this.subscriptions.update(s.id, this.restartPatch(plan, s.currentPeriodStart, { pendingChange: null })));
-        }
-        return this.toDto(await this.subscriptions.update(s.id, { planId: plan.id, interval: plan.interval, anchorAt: now, currentPeriodEnd: now, pendingChange: null }));
+        // A new interval restarts the period at the change: the part before is invoiced at once on
+        // the plans it had (its base fee prorated over its full length), the new plan's first
+        // period starts now, anchored there.
+        const at = now.getTime() > s.currentPeriodStart.getTime() ? now : s.currentPeriodStart;
+        if (at !== s.currentPeriodStart) await this.catchUp().invoiceUpTo(s, at, now);
+        await this.subscriptions.insertPlanChange(s.tenantId, s.id, { ...change, at });
+        return this.toDto(await this.subscriptions.update(s.id, this.restartPatch(plan, at, { pendingChange: null })));
       }
-      if (prorate) {
-        const lines = planChangeProration({
-          periodStart: s.currentPeriodStart,
-          periodEnd: s.currentPeriodFullEnd,
-          changeAt: now,
-          oldBasePrice: current.basePrice,
-          newBasePrice: plan.basePrice,
-          currency: plan.currency,
-        });
-        await this.addLine(s, lines.credit, `Unused time on ${current.name}`, plan.currency);
-        await this.addLine(s, lines.charge, `Remaining time on ${plan.name}`, plan.currency);
-      }
+      // The period is split at the change: invoices bill the part before on the old plan and the
+      // part after on the new one (see InvoiceComposer.partsOf).
+      await this.subscriptions.insertPlanChange(s.tenantId, s.id, change);
       return this.toDto(await this.subscriptions.update(s.id, { planId: plan.id, pendingChange: null }));
     });
   }
@@ -248,23 +279,9 @@ export class SubscriptionsService {
     };
   }
 
-  private async addLine(s: Subscription, line: { amountCents: number; periodStart: Date; periodEnd: Date; computation: object }, description: string, currency: string): Promise<void> {
-    if (line.amountCents === 0) return;
-    await this.subscriptions.addPendingLine({
-      tenantId: s.tenantId,
-      subscriptionId: s.id,
-      description,
-      amountCents: line.amountCents,
-      currency,
-      periodStart: line.periodStart,
-      periodEnd: line.periodEnd,
-      computation: line.computation,
-    });
-  }
-
   async cancel(principal: Principal, id: string, atPeriodEnd: boolean, now = new Date()): Promise<SubscriptionDto> {
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'cancel');
+      const s = await this.lockFor(principal, id, 'cancel', now);
       if (atPeriodEnd) return this.toDto(await this.subscriptions.update(s.id, { cancelAtPeriodEnd: true, pendingChange: null }));
       if (s.status === 'paused') await this.subscriptions.closePause(s.id, now);
       const trialing = s.status === 'trialing';
@@ -287,7 +304,7 @@ export class SubscriptionsService {
 
   async reactivate(principal: Principal, id: string, now = new Date()): Promise<SubscriptionDto> {
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'reactivate');
+      const s = await this.lockFor(principal, id, 'reactivate', now);
       if (s.status !== 'canceled') {
         if (!s.cancelAtPeriodEnd) throw new ProblemError('INVALID_STATE', 'The subscription is live and not set to cancel');
         return this.toDto(await this.subscriptions.update(s.id, { cancelAtPeriodEnd: false }));
@@ -299,7 +316,8 @@ export class SubscriptionsService {
         ? { status: 'active', canceledAt: null, currentPeriodEnd: s.currentPeriodFullEnd }
         : this.restartPatch(plan, now, { status: 'active', canceledAt: null, billingClosed: false, trialEnd: null, discount: null });
       try {
-        return this.toDto(await this.subscriptions.update(s.id, patch));
+        // An undone cancel may give back a period that has ended meanwhile: close it as the job would.
+        return this.toDto(await this.catchUp().catchUp(await this.subscriptions.update(s.id, patch), now));
       } catch (err) {
         if (isOneLiveViolation(err)) throw subscriptionExists(s.tenantId);
         throw err;
@@ -311,14 +329,14 @@ export class SubscriptionsService {
     const resumesAt = dto.resumesAt ? new Date(dto.resumesAt) : null;
     if (resumesAt && resumesAt.getTime() <= now.getTime()) throw new ValidationFailed([{ path: 'resumesAt', message: 'must be in the future' }]);
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'pause');
+      const s = await this.lockFor(principal, id, 'pause', now);
       await this.subscriptions.openPause(s.id, now);
       return this.toDto(await this.subscriptions.update(s.id, { status: nextStatus('pause', s.status), pausedAt: now, resumesAt }));
     });
   }
 
   async resume(principal: Principal, id: string, now = new Date()): Promise<SubscriptionDto> {
-    return this.tx.run(async () => this.toDto(await this.resumeLocked(await this.lockFor(principal, id, 'resume'), now)));
+    return this.tx.run(async () => this.toDto(await this.resumeLocked(await this.lockFor(principal, id, 'resume', now), now)));
   }
 
   private async resumeLocked(s: Subscription, at: Date): Promise<Subscription> {
@@ -331,7 +349,7 @@ export class SubscriptionsService {
     if (dto.couponCode !== undefined && adHoc) throw new ValidationFailed([{ path: 'couponCode', message: 'give a couponCode or ad-hoc terms, not both' }]);
     if (dto.couponCode === undefined) this.checkAdHoc(dto);
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'discount');
+      const s = await this.lockFor(principal, id, 'discount', now);
       if (dto.couponCode !== undefined) {
         const { replaced } = await this.redeemer().redeemForSubscription(dto.couponCode, s);
         const after = (await this.subscriptions.findById(null, s.id))!;
@@ -361,7 +379,7 @@ export class SubscriptionsService {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= now.getTime()) throw new ValidationFailed([{ path: 'expiresAt', message: 'must be in the future' }]);
     return this.tx.run(async () => {
-      const s = await this.lockFor(principal, id, 'credits');
+      const s = await this.lockFor(principal, id, 'credits', now);
       const currency = this.catalog.plan(s.planId)!.currency;
       const entry = await this.credits.grant({ tenantId: s.tenantId, subscriptionId: s.id, amountCents: dto.amountCents, currency, reason: dto.reason, expiresAt });
       return {

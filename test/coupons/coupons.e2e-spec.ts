@@ -378,15 +378,20 @@ describe('coupons', () => {
       expect(await timesRedeemed(c.id)).toBe(0);
     });
 
-    it('answers 409 INVALID_STATE (NOT_APPLICABLE) for another plan or currency, and changes nothing', async () => {
+    it('answers 409 INVALID_STATE (NOT_APPLICABLE) for another plan, 422 CURRENCY_MISMATCH for another currency, and changes nothing', async () => {
       const subscriptionId = await liveSubscription('red5', { planId: 'business-monthly-eur' });
       const teamOnly = await percentCoupon({ appliesToPlans: ['team-monthly'] });
       const usdOff = await percentCoupon({ percentOff: null, amountOffCents: 100, currency: 'USD' });
-      for (const c of [teamOnly, usdOff]) {
-        const problem = expectProblem(await redeem({ code: c.code, tenantId: 'red5' }), 409, 'INVALID_STATE');
-        expect(problem).toMatchObject({ reason: 'NOT_APPLICABLE', detail: expect.stringContaining('NOT_APPLICABLE') });
-        expect(await timesRedeemed(c.id)).toBe(0);
-      }
+      const problem = expectProblem(await redeem({ code: teamOnly.code, tenantId: 'red5' }), 409, 'INVALID_STATE');
+      expect(problem).toMatchObject({ reason: 'NOT_APPLICABLE', detail: expect.stringContaining('NOT_APPLICABLE') });
+      expect(expectProblem(await redeem({ code: usdOff.code, tenantId: 'red5' }), 422, 'CURRENCY_MISMATCH')).toMatchObject({ reason: 'NOT_APPLICABLE' });
+      // The same through the subscription's discount route.
+      expectProblem(
+        await request('POST', `${API}/subscriptions/${subscriptionId}/discount`, { token: tenantAdmin('red5'), body: { couponCode: usdOff.code } }),
+        422,
+        'CURRENCY_MISMATCH',
+      );
+      for (const c of [teamOnly, usdOff]) expect(await timesRedeemed(c.id)).toBe(0);
       expect(await discountOf(subscriptionId)).toBeNull();
     });
 

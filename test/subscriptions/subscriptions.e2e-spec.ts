@@ -94,14 +94,20 @@ describe('subscriptions', () => {
       const credit = res.body.pendingLines.find((l: { amountCents: number }) => l.amountCents < 0);
       const charge = res.body.pendingLines.find((l: { amountCents: number }) => l.amountCents > 0);
       expect(res.body.pendingLines).toHaveLength(2);
-      expect(credit.amountCents).toBeLessThanOrEqual(0);
-      expect(charge.amountCents).toBeGreaterThanOrEqual(0);
-      // Recompute from the stored computation: fee × unused seconds / period seconds, rounded once.
+      // Recompute from the stored computations: each plan's fee × its active seconds / the period's seconds,
+      // rounded once; the credit takes back what the base line charged the old plan past the change.
+      const periodSeconds = (Date.parse(s.currentPeriodEnd) - Date.parse(s.currentPeriodStart)) / 1000;
       const c = credit.computation;
-      expect(c.periodSeconds).toBe((Date.parse(s.currentPeriodEnd) - Date.parse(s.currentPeriodStart)) / 1000);
-      expect(credit.amountCents).toBe(-Math.round(new Dec('49').times(c.unusedSeconds).div(c.periodSeconds).times(100).toNumber()));
-      expect(charge.amountCents).toBe(Math.round(new Dec('499').times(charge.computation.unusedSeconds).div(charge.computation.periodSeconds).times(100).toNumber()));
-      expect(await count(db, 'SELECT count(*) FROM pending_invoice_lines WHERE subscription_id = $1', [s.id])).toBe(2);
+      expect(c.fullPeriodSeconds).toBe(periodSeconds);
+      expect(c.chargedCents).toBe(4900);
+      expect(c.usedCents).toBe(Math.round(new Dec('49').times(c.usedActiveSeconds).div(periodSeconds).times(100).toNumber()));
+      expect(credit.amountCents).toBe(c.usedCents - 4900);
+      expect(charge.computation.fullPeriodSeconds).toBe(periodSeconds);
+      expect(charge.amountCents).toBe(Math.round(new Dec('499').times(charge.computation.activeSeconds).div(periodSeconds).times(100).toNumber()));
+      expect(c.usedActiveSeconds + charge.computation.activeSeconds).toBe(periodSeconds);
+      expect(credit.periodStart).toBe(charge.periodStart);
+      expect(charge.periodEnd).toBe(s.currentPeriodEnd);
+      expect(await count(db, "SELECT count(*) FROM subscription_plan_changes WHERE subscription_id = $1 AND from_plan_id = 'team-monthly' AND to_plan_id = 'business-monthly'", [s.id])).toBe(1);
     });
 
     it('schedules a change at period end', async () => {
@@ -110,12 +116,22 @@ describe('subscriptions', () => {
       expect(res.body).toMatchObject({ planId: 'business-monthly', pendingChange: { planId: 'team-monthly', effectiveAt: s.currentPeriodEnd }, pendingLines: [] });
     });
 
-    it('restarts the period at the change for a new interval', async () => {
+    it('restarts the period at the change for a new interval and invoices the part before at once', async () => {
       const s = (await create('c3', { planId: 'team-monthly', trial: false, startDate: new Date(Date.now() - 3 * 86_400_000).toISOString() })).body;
+      const before = Date.now();
       const res = await act('c3', s.id, 'change-plan', { planId: 'team-yearly', effective: 'immediately' });
-      expect(res.body).toMatchObject({ planId: 'team-yearly', interval: 'year', currentPeriodStart: s.currentPeriodStart, pendingLines: [] });
-      expect(Date.parse(res.body.currentPeriodEnd)).toBeLessThanOrEqual(Date.now());
-      expect(Date.parse(res.body.currentPeriodEnd)).toBeGreaterThan(Date.now() - 60_000);
+      const after = Date.now();
+      expect(res.body).toMatchObject({ planId: 'team-yearly', interval: 'year', pendingLines: [] });
+      const start = Date.parse(res.body.currentPeriodStart);
+      expect(start).toBeGreaterThanOrEqual(before);
+      expect(start).toBeLessThanOrEqual(after);
+      const end = new Date(start);
+      end.setUTCFullYear(end.getUTCFullYear() + 1);
+      expect(res.body.currentPeriodEnd).toBe(end.toISOString());
+      expect(res.body.anchorDay).toBe(new Date(start).getUTCDate());
+      const invoices = await db.query('SELECT status, period_start, period_end FROM invoices WHERE subscription_id = $1', [s.id]);
+      expect(invoices.rows).toHaveLength(1);
+      expect(invoices.rows[0]).toMatchObject({ status: 'open', period_start: new Date(s.currentPeriodStart), period_end: new Date(start) });
     });
 
     it('refuses another currency, unknown and inactive plans, and the same plan', async () => {
@@ -125,7 +141,7 @@ describe('subscriptions', () => {
       expectProblem(await act('c4', s.id, 'change-plan', { planId: 'starter-legacy', effective: 'immediately' }), 422, 'PLAN_INACTIVE');
       expectProblem(await act('c4', s.id, 'change-plan', { planId: 'business-monthly', effective: 'immediately' }), 409, 'INVALID_STATE');
       expectProblem(await act('c4', s.id, 'change-plan', { planId: 'team-monthly', effective: 'tomorrow' }), 400, 'VALIDATION_FAILED');
-      expect(await count(db, 'SELECT count(*) FROM pending_invoice_lines WHERE subscription_id = $1', [s.id])).toBe(0);
+      expect(await count(db, 'SELECT count(*) FROM subscription_plan_changes WHERE subscription_id = $1', [s.id])).toBe(0);
     });
   });
 

@@ -7,7 +7,6 @@
  * split period always add up to the period exactly.
  */
 import { Dec, parseDecimal } from '../../common/money/decimal';
-import { toMinorUnits } from '../../common/money/money';
 
 /** A part of a period in whole seconds; its fraction is seconds / totalSeconds. */
 export interface SecondsShare {
@@ -65,84 +64,21 @@ export function prorationFraction(periodStart: Date, periodEnd: Date, from: Date
 export function proratedAmount(basePriceMajor: string, share: Dec | SecondsShare): Dec {
   const price = parsePrice(basePriceMajor, 'basePriceMajor');
   if (Dec.isDecimal(share)) return price.times(share);
+  if (share.totalSeconds === 0) return new Dec(0);
   return price.times(share.seconds).div(share.totalSeconds);
 }
 
-export interface PlanChangeInput {
-  periodStart: Date;
-  periodEnd: Date;
-  /** When the new plan takes over; within [periodStart, periodEnd]. */
-  changeAt: Date;
-  oldBasePrice: string;
-  newBasePrice: string;
-  currency: string;
-}
-
-/** Everything needed to recompute a proration line by hand. */
-export interface ProrationComputation {
-  /** The plan's base fee for a full period, major units. */
-  basePrice: string;
-  periodSeconds: number;
-  /** [periodStart, changeAt) */
-  usedSeconds: number;
-  /** [changeAt, periodEnd): the part both lines are about. */
-  unusedSeconds: number;
-  /** unusedSeconds / periodSeconds. */
-  fraction: string;
-  /** ± basePrice × unusedSeconds / periodSeconds, unrounded major units (what amountCents rounds). */
-  amount: string;
-  formula: string;
-}
-
-export interface ProrationLine {
-  /** Rounded once, half away from zero. */
-  amountCents: number;
-  /** The window the line covers: [changeAt, periodEnd). */
-  periodStart: Date;
-  periodEnd: Date;
-  computation: ProrationComputation;
-}
-
 /**
- * An immediate plan change inside a period: a credit (<= 0) for the old plan's unused base fee
- * and a charge (>= 0) for the rest of the period on the new plan.
- */
-export function planChangeProration(input: PlanChangeInput): { credit: ProrationLine; charge: ProrationLine } {
-  const { start, end } = periodBounds(input.periodStart, input.periodEnd);
-  const changeAt = epochSeconds(input.changeAt, 'changeAt');
-  if (changeAt < start || changeAt > end) throw new RangeError('changeAt must lie within the period');
-  const unused: SecondsShare = { seconds: end - changeAt, totalSeconds: end - start };
-
-  const line = (price: string, sign: 1 | -1, formula: string): ProrationLine => {
-    const amount = proratedAmount(price, unused).times(sign);
-    return {
-      amountCents: toMinorUnits(amount, input.currency),
-      periodStart: input.changeAt,
-      periodEnd: input.periodEnd,
-      computation: {
-        basePrice: parsePrice(price, 'basePrice').toFixed(),
-        periodSeconds: unused.totalSeconds,
-        usedSeconds: changeAt - start,
-        unusedSeconds: unused.seconds,
-        fraction: shareToFraction(unused).toFixed(),
-        amount: amount.toFixed(),
-        formula,
-      },
-    };
-  };
-  return {
-    credit: line(input.oldBasePrice, -1, '-(basePrice * unusedSeconds / periodSeconds)'),
-    charge: line(input.newBasePrice, 1, 'basePrice * unusedSeconds / periodSeconds'),
-  };
-}
-
-/**
- * Seconds of the period not covered by any pause. Pauses are clipped to the period, may be
+ * Seconds of the window not covered by any pause. Pauses are clipped to the window, may be
  * open-ended (to = null) or overlap each other (merged, so no second counts twice); a pause that
  * ends before it starts covers nothing.
  */
 export function activeSeconds(periodStart: Date, periodEnd: Date, pauses: readonly Pause[]): SecondsShare {
-  const { start, end } = periodBounds(periodStart, periodEnd);
+  // A window may be shorter than a second (a part of a period cut right after it began): it has no
+  // whole second to bill, but it is still a window (its usage is invoiced).
+  const start = epochSeconds(periodStart, 'periodStart');
+  const end = epochSeconds(periodEnd, 'periodEnd');
+  if (end < start) throw new RangeError('A window must not end before it starts');
   const clipped = pauses
     .map((p) => ({
       from: Math.max(start, epochSeconds(p.from, 'pause.from')),

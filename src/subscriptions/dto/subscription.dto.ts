@@ -34,15 +34,18 @@ export class DiscountDto {
   @ApiProperty({ type: String, format: 'date-time' }) appliedAt: string;
 }
 
+/**
+ * A proration line the current period's invoice will carry for an immediate plan change, priced
+ * as if the period ran to its end; the invoice prices it again over the window it covers.
+ */
 export class PendingLineDto {
-  @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['proration'] }) type: string;
   @ApiProperty() description: string;
   @ApiProperty({ example: -1250 }) amountCents: number;
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({ type: String, format: 'date-time' }) periodStart: Date;
   @ApiProperty({ type: String, format: 'date-time' }) periodEnd: Date;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Seconds, fraction and unrounded amount: enough to recompute the line' })
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Seconds, base price and unrounded amount: enough to recompute the line' })
   computation: Record<string, unknown>;
 }
 
@@ -66,7 +69,7 @@ export class SubscriptionDto {
   @ApiProperty({ type: DiscountDto, nullable: true }) discount: DiscountDto | null;
   @ApiProperty({ example: 2500, description: 'Unexpired credit, minor units of currency' }) creditBalanceCents: number;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) costCenterId: string | null;
-  @ApiProperty({ type: [PendingLineDto], description: 'Proration lines waiting for the next invoice' }) pendingLines: PendingLineDto[];
+  @ApiProperty({ type: [PendingLineDto], description: "Proration lines of the current period's immediate plan changes, as the period's invoice would carry them if the period ran to its end" }) pendingLines: PendingLineDto[];
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: Date;
 }
