@@ -141,7 +141,7 @@ describe('billing lifecycle against a reference (property)', () => {
           throw new Error(`life of ${tenant}:\n  ${log.join('\n  ')}\nbilled:   ${JSON.stringify(billed)}\nexpected: ${JSON.stringify(expected)}`);
         }
       }),
-      { numRuns: Number(process.env.LIFECYCLE_RUNS ?? 40), endOnFailure: true, includeErrorInReport: true },
+      { numRuns: Number(process.env.LIFECYCLE_RUNS ?? 150), endOnFailure: true, includeErrorInReport: true },
     );
     console.log(`lives: ${JSON.stringify(seen)}`);
     expect(seen.splitWindows).toBeGreaterThan(0);
