@@ -23,7 +23,11 @@ export class BillingController {
 
   @Get('estimate')
   @Allow(Access.read)
-  @ApiOperation({ summary: 'Get monthly cost estimate', description: 'The full current period projected from the period-to-date run rate (method in the answer).' })
+  @ApiOperation({
+    summary: 'Get monthly cost estimate',
+    description:
+      'The full current period projected from the run rate of the current plan part (method in the answer). The rate is measured over at least one hour, so the first minutes of a period do not extrapolate a burst over the whole period.',
+  })
   @ApiOkResponse({ type: BillingEstimateDto })
   @ApiProblems([409, ['NO_LIVE_SUBSCRIPTION']])
   estimate(@Param('tenantId', TenantIdPipe) tenantId: string): Promise<BillingEstimateDto> {
