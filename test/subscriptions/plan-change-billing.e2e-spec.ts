@@ -192,6 +192,27 @@ describe('billing across plan changes, cancels and ended periods', () => {
     });
   });
 
+  describe('catching up under concurrency', () => {
+    it('invoices each ended period once when actions and the period-close job race on a stale subscription', async () => {
+      const s = await subscribe('pc-race', { planId: 'team-monthly', startDate: monthsAgo(3, DAY).toISOString() });
+      const post = (action: string, body: object) => request('POST', `${API}/subscriptions/${s.id}/${action}`, { token: tenantAdmin('pc-race'), body });
+      const [summary, ...answers] = await Promise.all([
+        closePeriods(),
+        ...Array.from({ length: 4 }, () => post('cancel', { atPeriodEnd: true })),
+        ...Array.from({ length: 4 }, () => post('change-plan', { planId: 'business-monthly', effective: 'period_end' })),
+      ]);
+      expect(summary.failed).toBe(0);
+      expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+      const all = await invoices('pc-race');
+      expect(all).toHaveLength(3);
+      expect(new Set(all.map((i) => i.number)).size).toBe(3);
+      for (let i = 1; i < all.length; i++) expect(all[i].periodStart).toBe(all[i - 1].periodEnd);
+      const live = (await request('GET', `${API}/tenants/pc-race/subscription`, { token: tenantViewer('pc-race') })).body;
+      expect(live).toMatchObject({ cancelAtPeriodEnd: true, currentPeriodStart: all[2].periodEnd });
+      expect(Date.parse(live.currentPeriodEnd)).toBeGreaterThan(Date.now());
+    });
+  });
+
   describe('a period under a second is invoiced (item 5)', () => {
     it('invoices the usage of a subscription canceled 30 ms after it began', async () => {
       const s = await subscribe('pc-short', { planId: 'team-monthly' });
