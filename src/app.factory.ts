@@ -9,6 +9,8 @@ import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { frameworkErrors, registerHostileInputChecks } from './common/http/hostile-input';
+import { registerJsonOnly } from './common/http/json-only';
+import { STRIPE_WEBHOOK_ROUTE } from './stripe/stripe.controller';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { DirectRoutes } from './common/http/direct-routes';
 import { AccessGuard, JwtAuthGuard } from './common/auth/guards';
@@ -98,6 +100,11 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
     forceCloseConnections: 'idle',
     // Malformed URL encoding and over-long path params: problem+json like every other error.
     frameworkErrors,
+    // A `__proto__` key (or a `constructor` object) is kept as a plain own key by the parser and
+    // refused by the hostile-input check, which names it (400 VALIDATION_FAILED), instead of
+    // failing the parse as "not valid JSON".
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     // No Nest middleware is used (hooks and guards do that work), so @fastify/middie, which
     // would otherwise run on every request, is not registered.
     skipMiddie: true,
@@ -111,6 +118,7 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   });
   const fastify = app.getHttpAdapter().getInstance();
   await registerSecurityHeaders(app, DOCS_PATH);
+  registerJsonOnly(fastify, [`/${API_PREFIX}/${STRIPE_WEBHOOK_ROUTE}`]);
   registerHostileInputChecks(fastify);
   app.get(Metrics).instrument(fastify);
   registerRespondedHook(fastify);

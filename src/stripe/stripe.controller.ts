@@ -26,6 +26,9 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** The caller's Idempotency-Key (already validated by @Idempotent()); Stripe keys derive from it. */
 const ClientIdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext) => header(ctx.switchToHttp().getRequest<FastifyRequest>(), 'idempotency-key'));
 
+/** The webhook's route: it takes the raw body of any content type (its signature decides). */
+export const STRIPE_WEBHOOK_ROUTE = 'stripe/webhook';
+
 @ApiTags('stripe')
 @Controller()
 export class StripeController {
@@ -101,7 +104,7 @@ export class StripeController {
     return this.stripe.paymentIntent(principal, invoiceId);
   }
 
-  @Post('stripe/webhook')
+  @Post(STRIPE_WEBHOOK_ROUTE)
   @Public()
   @HttpCode(200)
   @ApiOperation({

@@ -278,8 +278,8 @@ describe('cost centers', () => {
       expect((await list(platformAdmin(), tenant)).body.data).toHaveLength(4);
     });
 
-    it('answers 400 for a malformed tenant id', async () => {
-      expect(paths(await list(platformAdmin(), 'bad.tenant'))).toEqual(['tenantId']);
+    it('answers 404 for a malformed tenant id (a malformed id in a path names no resource)', async () => {
+      expectProblem(await list(platformAdmin(), 'bad.tenant'), 404, 'NOT_FOUND');
     });
   });
 

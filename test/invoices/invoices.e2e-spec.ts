@@ -102,6 +102,21 @@ describe('invoices, billing and period close', () => {
     });
   });
 
+  it('voids a draft without a number, so the sequence keeps no gap', async () => {
+    await subscribe('i-void-draft', { planId: 'business-monthly' });
+    const first = (await generate('i-void-draft')).body;
+    const voided = await request('POST', `${API}/invoices/${first.id}/void`, { token: platformAdmin(), body: {} });
+    expect(voided.status).toBe(200);
+    expect(voided.body).toMatchObject({ status: 'void', number: null });
+    expect(voided.body.voidedAt).not.toBeNull();
+    expectProblem(await finalize('i-void-draft', first.id), 409, 'INVALID_STATE');
+    // The period can be drafted again; its invoice takes the first number.
+    const again = await generate('i-void-draft');
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.id);
+    expect((await finalize('i-void-draft', again.body.id)).body.number).toBe('INV-i-void-draft-000001');
+  });
+
   it('numbers once when finalize is fired 10 times at once', async () => {
     await subscribe('i2', { planId: 'business-monthly' });
     const d = (await generate('i2')).body;

@@ -17,14 +17,23 @@ export interface HostileJson {
 
 const NUL = '\u0000';
 
+/**
+ * Keys that would reach an object's prototype if a body were ever copied by assignment: JSON
+ * gives them as plain own keys (the parser keeps them, so they can be named in the answer), and
+ * no field of the API is called so; a body carrying one is refused wherever it sits.
+ */
+function isPrototypeKey(key: string, child: unknown): boolean {
+  return key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object');
+}
+
 function childPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
   return parent === '' ? key : `${parent}.${key}`;
 }
 
 /**
- * The first reason a parsed body cannot be accepted, or null: nesting deeper than `maxDepth`, or a
- * U+0000 in a string or key (PostgreSQL text and jsonb cannot hold it, so it would fail deep in a
+ * The first reason a parsed body cannot be accepted, or null: nesting deeper than `maxDepth`, a
+ * `__proto__` key (or a `constructor` object) anywhere, or a U+0000 in a string or key (PostgreSQL text and jsonb cannot hold it, so it would fail deep in a
  * handler as a 500, and no field of the API has a use for it). Iterative: a hostile body cannot
  * overflow the stack here.
  */
@@ -57,7 +66,7 @@ function isPlainJson(value: unknown, maxDepth: number): boolean {
       for (let i = 0; i < node.length; i++) if (!plain(node[i])) return false;
     } else {
       for (const key in node) {
-        if (Object.prototype.hasOwnProperty.call(node, key) && (key.includes(NUL) || !plain(node[key]))) return false;
+        if (Object.prototype.hasOwnProperty.call(node, key) && (key.includes(NUL) || isPrototypeKey(key, node[key]) || !plain(node[key]))) return false;
       }
     }
   }
@@ -75,6 +84,7 @@ function locateHostileJson(value: unknown, maxDepth: number): HostileJson | null
     for (const key of keys) {
       if (typeof key === 'string' && key.includes(NUL)) return { path: childPath(path, key.replaceAll(NUL, '\\u0000')), message: 'key must not contain U+0000' };
       const child = (node as Record<string | number, unknown>)[key];
+      if (typeof key === 'string' && isPrototypeKey(key, child)) return { path: childPath(path, key), message: 'is not a field of this body (a reserved property name)' };
       if (typeof child === 'string') {
         if (child.includes(NUL)) return { path: childPath(path, key), message: 'must not contain U+0000' };
       } else if (child !== null && typeof child === 'object') stack.push([child, depth + 1, childPath(path, key)]);
@@ -118,17 +128,17 @@ export function registerHostileInputChecks(fastify: FastifyInstance, max = MAX_J
 /**
  * Fastify's router errors (malformed percent-encoding in the URL, a path parameter over
  * maxParamLength) are answered before any hook or Nest filter: without this handler they are
- * plain JSON (400 / 414). Both are a malformed request: 400 VALIDATION_FAILED, as problem+json.
+ * plain JSON (400 / 414). Malformed encoding is a malformed request (400 VALIDATION_FAILED); an
+ * over-long path parameter is a malformed id, which names no resource (404 NOT_FOUND, CONTRACT.md
+ * Settled details). Both as problem+json.
  */
 export function frameworkErrors(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
-  const detail =
+  const problem =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? 'A path parameter is too long'
+      ? new ProblemError('NOT_FOUND', 'No resource has this id (an id in the path is too long)')
       : error.code === 'FST_ERR_BAD_URL'
-        ? 'The URL is not validly percent-encoded'
-        : 'Malformed request';
-  const status = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 400 : 500;
-  const problem = status === 400 ? new ProblemError('VALIDATION_FAILED', detail) : new ProblemError('INTERNAL', 'An unexpected error occurred');
+        ? new ProblemError('VALIDATION_FAILED', 'The URL is not validly percent-encoded')
+        : new ProblemError('INTERNAL', 'An unexpected error occurred');
   void reply.header('x-content-type-options', 'nosniff');
   sendProblem(reply, request, problem.toBody());
 }
