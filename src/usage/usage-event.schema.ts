@@ -105,7 +105,10 @@ function ajvMessage(e: ErrorObject): string {
     case 'required':
       return 'is required';
     case 'anyOf':
-      return 'must be a decimal number or decimal string';
+      // The branches' own errors are dropped (one line per path): say the whole rule here.
+      return e.instancePath.includes('/properties/')
+        ? 'must be a string of at most 256 characters, a number, a boolean or null'
+        : 'must be a number >= 0 or a decimal string (digits with an optional point, at most 40 characters)';
     case 'pattern':
       return e.instancePath.endsWith('/timestamp') ? 'must be an ISO-8601 instant with a zone (2026-01-31T12:00:00Z)' : 'has an invalid format';
     default:

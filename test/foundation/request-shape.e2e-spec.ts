@@ -75,7 +75,7 @@ describe('request shape', () => {
 
     it('answers 415 for JSON sent as text/plain, another charset, or without a content type', async () => {
       const body = JSON.stringify({ tenantId: T, code: 'm1', name: 'M' });
-      for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/json; charset=latin1' }, { 'content-type': 'application/jsonx' }, {}]) {
+      for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/json; charset=latin1' }, { 'content-type': 'application/jsonx' }, {}] as Array<Record<string, string>>) {
         expectProblem(await request('POST', `${API}/cost-centers`, { token: tenantAdmin(T), rawBody: body, headers }), 415, 'UNSUPPORTED_MEDIA_TYPE');
       }
       expect(await count(db, `SELECT count(*) FROM cost_centers WHERE code = 'm1'`)).toBe(0);
@@ -90,6 +90,42 @@ describe('request shape', () => {
       expect(usage.status).toBe(201);
       const noBody = await request('POST', `${API}/subscriptions/${subscriptionId}/reactivate`, { token: tenantAdmin(T) });
       expect(noBody.status).not.toBe(415);
+    });
+  });
+
+  describe('numbers and caps', () => {
+    const postUsage = (raw: string) => request('POST', `${API}/tenants/${T}-n/usage`, { token: serviceToken(), rawBody: raw, headers: { 'content-type': 'application/json' } });
+
+    it('refuses a JSON number a double cannot hold as written, and stores a decimal string exactly', async () => {
+      for (const [raw, path] of [
+        ['{"metric":"compute.cpu_hours","quantity":9007199254740993}', 'quantity'],
+        ['{"metric":"compute.cpu_hours","quantity":0.12345678901234567890}', 'quantity'],
+        ['{"events":[{"metric":"compute.cpu_hours","quantity":1},{"metric":"compute.cpu_hours","quantity":12345678901234567}]}', 'events[1].quantity'],
+      ]) {
+        const res = raw.startsWith('{"events"')
+          ? await request('POST', `${API}/tenants/${T}-n/usage/batch`, { token: serviceToken(), rawBody: raw, headers: { 'content-type': 'application/json' } })
+          : await postUsage(raw);
+        expect(expectProblem(res, 400, 'VALIDATION_FAILED').errors).toEqual([{ path, message: expect.stringContaining('send it as a decimal string') }]);
+      }
+      expect(await count(db, 'SELECT count(*) FROM usage_events WHERE tenant_id = $1', [`${T}-n`])).toBe(0);
+      const exact = await postUsage('{"metric":"compute.cpu_hours","quantity":"9007199254740993.000000000001"}');
+      expect(exact.status).toBe(201);
+      expect(exact.body.quantity).toBe('9007199254740993.000000000001');
+      expect((await postUsage('{"metric":"compute.cpu_hours","quantity":123456789.012345}')).body.quantity).toBe('123456789.012345');
+    });
+
+    it('refuses lossy numbers on other routes too (money in cents)', async () => {
+      const res = await request('POST', `${API}/subscriptions/${subscriptionId}/credits`, {
+        token: tenantAdmin(T),
+        rawBody: '{"amountCents":9007199254740993,"reason":"r"}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(expectProblem(res, 400, 'VALIDATION_FAILED').errors).toEqual([expect.objectContaining({ path: 'amountCents' })]);
+    });
+
+    it('says what the cap of a property value is', async () => {
+      const res = await postUsage(JSON.stringify({ metric: 'compute.cpu_hours', quantity: 1, properties: { note: 'x'.repeat(257) } }));
+      expect(expectProblem(res, 400, 'VALIDATION_FAILED').errors).toEqual([{ path: 'properties.note', message: 'must be a string of at most 256 characters, a number, a boolean or null' }]);
     });
   });
 

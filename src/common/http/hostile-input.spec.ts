@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { findHostileJson } from './hostile-input';
+import { Dec } from '../money/decimal';
+import { findHostileJson, isLossyNumber } from './hostile-input';
 
 /** Reference: depth of the deepest object or array, and whether any string or key holds U+0000. */
 function reference(v: unknown): { depth: number; nul: boolean } {
@@ -37,5 +38,27 @@ describe('findHostileJson', () => {
   it('names the path of the first offender', () => {
     expect(findHostileJson({ events: [{ a: 'x' }, { properties: { b: 'y\u0000' } }] }, 64)).toEqual({ path: 'events[1].properties.b', message: 'must not contain U+0000' });
     expect(findHostileJson([[[1]]], 2)).toEqual({ path: '', message: 'nests deeper than 2 levels' });
+  });
+});
+
+describe('isLossyNumber', () => {
+  it('refuses what a double cannot hold as written, and passes up to 15 significant digits', () => {
+    for (const text of ['9007199254740993', '0.12345678901234567890', '1234567890123456', '123456789012345680000', '1e400']) expect(isLossyNumber(JSON.parse(text))).toBe(true);
+    for (const text of ['0', '1', '0.25', '999999999999999', '123456789.012345', '1e-7', '1e21', '100000000000000000000', '0.000001', '-5']) expect(isLossyNumber(JSON.parse(text))).toBe(false);
+  });
+
+  it('passes exactly the numbers whose shortest form has at most 15 significant digits, so they read back as written (property)', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        const digits = new Dec(String(n)).precision();
+        expect(isLossyNumber(n)).toBe(digits > 15);
+        // Written with those digits, the number parses back to the same double.
+        if (!isLossyNumber(n)) expect(Number(new Dec(String(n)).toFixed()) === n).toBe(true);
+      }),
+    );
+  });
+
+  it('names the path of a lossy number in a body', () => {
+    expect(findHostileJson({ events: [{ quantity: 1 }, { quantity: 9007199254740993 }] }, 64)).toEqual({ path: 'events[1].quantity', message: expect.stringContaining('decimal string') });
   });
 });

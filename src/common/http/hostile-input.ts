@@ -33,7 +33,8 @@ function childPath(parent: string, key: string | number): string {
 
 /**
  * The first reason a parsed body cannot be accepted, or null: nesting deeper than `maxDepth`, a
- * `__proto__` key (or a `constructor` object) anywhere, or a U+0000 in a string or key (PostgreSQL text and jsonb cannot hold it, so it would fail deep in a
+ * `__proto__` key (or a `constructor` object) anywhere, a number a double may not hold exactly
+ * (isLossyNumber), or a U+0000 in a string or key (PostgreSQL text and jsonb cannot hold it, so it would fail deep in a
  * handler as a 500, and no field of the API has a use for it). Iterative: a hostile body cannot
  * overflow the stack here.
  */
@@ -53,9 +54,10 @@ function isPlainJson(value: unknown, maxDepth: number): boolean {
     const depth = depths.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth + 1 > maxDepth) return false;
-    // A string child is checked here; an object or array child is walked later.
+    // A string or number child is checked here; an object or array child is walked later.
     const plain = (child: unknown): boolean => {
       if (typeof child === 'string') return !child.includes(NUL);
+      if (typeof child === 'number') return !isLossyNumber(child);
       if (child !== null && typeof child === 'object') {
         nodes.push(child);
         depths.push(depth + 1);
@@ -85,6 +87,7 @@ function locateHostileJson(value: unknown, maxDepth: number): HostileJson | null
       if (typeof key === 'string' && key.includes(NUL)) return { path: childPath(path, key.replaceAll(NUL, '\\u0000')), message: 'key must not contain U+0000' };
       const child = (node as Record<string | number, unknown>)[key];
       if (typeof key === 'string' && isPrototypeKey(key, child)) return { path: childPath(path, key), message: 'is not a field of this body (a reserved property name)' };
+      if (typeof child === 'number' && isLossyNumber(child)) return { path: childPath(path, key), message: LOSSY_MESSAGE };
       if (typeof child === 'string') {
         if (child.includes(NUL)) return { path: childPath(path, key), message: 'must not contain U+0000' };
       } else if (child !== null && typeof child === 'object') stack.push([child, depth + 1, childPath(path, key)]);
@@ -92,6 +95,42 @@ function locateHostileJson(value: unknown, maxDepth: number): HostileJson | null
   }
   return null;
 }
+
+/** Significant digits a JSON number (an IEEE double) carries exactly: any decimal of 15 or fewer round-trips. */
+export const MAX_JSON_NUMBER_DIGITS = 15;
+
+/**
+ * A JSON number that may not be what the client wrote: its double prints with more than 15
+ * significant digits (9007199254740993 is read as 9007199254740992, 0.12345678901234567890 as
+ * 0.12345678901234568), or it overflowed. Such a number is refused, never rounded silently:
+ * beyond 15 digits a client sends a decimal string. Integers below 10^15 are exact without a look.
+ */
+export function isLossyNumber(n: number): boolean {
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return false;
+  if (!Number.isFinite(n)) return true;
+  if (hasShortDecimal(n)) return false;
+  const text = String(n);
+  const e = text.indexOf('e');
+  // Significant digits: 123456789012345680000 has 17, 1e+21 and 100000000000000000000 one.
+  const digits = (e === -1 ? text : text.slice(0, e)).replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+  return digits.length > MAX_JSON_NUMBER_DIGITS;
+}
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A quick sufficient test that `n` is the double of a decimal of at most 15 significant digits m ×
+ * 10^-k: m and 10^k are exact doubles and division rounds correctly, so m / 10^k === n means that
+ * decimal reads as n. Measured: a tenth of String(n), which the ingest path would pay per event.
+ */
+function hasShortDecimal(n: number): boolean {
+  const k = 14 - Math.floor(Math.log10(Math.abs(n)));
+  if (k < 0 || k > 22) return false;
+  const m = Math.round(n * POW10[k]);
+  return Math.abs(m) < 1e15 && m / POW10[k] === n;
+}
+
+const LOSSY_MESSAGE = `has more than ${MAX_JSON_NUMBER_DIGITS} significant digits, more than a JSON number (a double) holds exactly; send it as a decimal string`;
 
 /** The first query-string parameter holding U+0000 (`%00`), or null. */
 function nulInQuery(query: unknown): string | null {
@@ -105,7 +144,8 @@ function nulInQuery(query: unknown): string | null {
 
 /**
  * Refuses, with 400 VALIDATION_FAILED and before any handler sees them, JSON bodies nested deeper
- * than `max` and any body string, key or query parameter holding U+0000.
+ * than `max`, holding a prototype key or a number of more than 15 significant digits (its digits
+ * would be lost silently), and any body string, key or query parameter holding U+0000.
  */
 export function registerHostileInputChecks(fastify: FastifyInstance, max = MAX_JSON_DEPTH): void {
   fastify.addHook('preValidation', (request, reply, done) => {

@@ -11,7 +11,12 @@ export class RecordUsageDto {
   @ApiProperty({ example: 'compute.cpu_hours', description: 'A catalog metric key' })
   metric: string;
 
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'number' }], example: '1.5', description: '>= 0, up to 12 decimals, below 1e18' })
+  @ApiProperty({
+    oneOf: [{ type: 'string', maxLength: 40, pattern: '^\\s*\\d+(\\.\\d+)?\\s*$' }, { type: 'number', minimum: 0 }],
+    example: '1.5',
+    description:
+      '>= 0, up to 12 decimals, below 1e18. A decimal string (digits with an optional point, up to 40 characters) is exact; a JSON number is taken only with at most 15 significant digits (what a double holds exactly), else 400: send a string.',
+  })
   quantity: string | number;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the usage happened (default now; at most 5 minutes ahead)' })
@@ -20,7 +25,7 @@ export class RecordUsageDto {
   @ApiPropertyOptional({ example: 'warehouse', description: '1–64 of [A-Za-z0-9_.:-]; goes with resourceId' })
   resourceType?: string;
 
-  @ApiPropertyOptional({ example: 'wh-42', description: 'Goes with resourceType' })
+  @ApiPropertyOptional({ example: 'wh-42', minLength: 1, maxLength: 256, description: 'Up to 256 characters, no control characters; goes with resourceType' })
   resourceId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Explicit cost center of this tenant; otherwise the first matching rule' })
@@ -29,9 +34,11 @@ export class RecordUsageDto {
   @ApiPropertyOptional({
     type: 'object',
     // OpenAPI 3.0: `nullable` needs a `type` beside it, so null is allowed on the string branch.
-    additionalProperties: { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] },
+    maxProperties: 32,
+    additionalProperties: { oneOf: [{ type: 'string', maxLength: 256, nullable: true }, { type: 'number' }, { type: 'boolean' }] },
     example: { userId: 'u-17', region: 'eu-west-1' },
-    description: 'Up to 32 flat properties; unique_count metrics count the distinct values of their property',
+    description:
+      'Up to 32 flat properties: names 1–64 of [A-Za-z0-9_.:-], values a string of at most 256 characters, a number, a boolean or null; unique_count metrics count the distinct values of their property',
   })
   properties?: Record<string, string | number | boolean | null>;
 }
