@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { frameworkErrors, registerHostileInputChecks } from './common/http/hostile-input';
 import { registerJsonOnly } from './common/http/json-only';
+import { registerOversizedBodyDrain } from './common/http/oversized-body';
 import { STRIPE_WEBHOOK_ROUTE } from './stripe/stripe.controller';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { DirectRoutes } from './common/http/direct-routes';
@@ -120,6 +121,7 @@ export async function createApp({ config, databaseUrl, logger, imports }: Create
   await registerSecurityHeaders(app, DOCS_PATH);
   registerJsonOnly(fastify, [`/${API_PREFIX}/${STRIPE_WEBHOOK_ROUTE}`]);
   registerHostileInputChecks(fastify);
+  registerOversizedBodyDrain(fastify);
   app.get(Metrics).instrument(fastify);
   registerRespondedHook(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
