@@ -30,7 +30,7 @@ describe('priceCharge', () => {
         includedQuantity: '50',
         billableQuantity: '1000',
         amount: '120',
-        unitPrice: '0.12',
+        unitPrice: null,
         tiers: [{ index: 0, from: '0', upTo: '1000', units: '1000', unitPrice: '0.12', flatFee: '0', amount: '120' }],
       });
     });
@@ -58,7 +58,8 @@ describe('priceCharge', () => {
       const p = priceCharge(compute, '20050', 'USD');
       expect(p.amountCents).toBe(182000);
       expect(tiersOf(p.computation).map((t) => t.units)).toEqual(['1000', '9000', '10000']);
-      expect(p.computation.unitPrice).toBe('0.091'); // 1820 / 20000
+      // No 0.091 average: a tiered line's unit price is null, its tiers say what was charged.
+      expect(p.computation.unitPrice).toBeNull();
     });
 
     it('charges nothing when the included quantity exceeds usage', () => {
@@ -194,11 +195,10 @@ describe('priceCharge', () => {
       expect(p.computation).toMatchObject({ model: 'package', packages, packageSize: '1000000', packagePrice: '2' });
     });
 
-    it('cuts a non-terminating effective unit price for display only', () => {
-      // 6.00 / 2000001 does not terminate; the amount stays exact
+    it('shows no average unit price (6.00 / 2000001 does not terminate); the amount stays exact', () => {
       const p = priceCharge(requests, '3000001', 'USD');
       expect(p.amount).toBe('6');
-      expect(new Dec(p.computation.unitPrice!).precision()).toBeLessThanOrEqual(20);
+      expect(p.computation).toMatchObject({ unitPrice: null, packages: '3', packagePrice: '2' });
     });
 
     it('prices JPY packages', () => {

@@ -26,7 +26,7 @@ interface ComputationBase {
   includedQuantity: string;
   billableQuantity: string;
   amount: string;
-  /** Display price: amount / billable (null at zero); for per_unit, the catalog price. */
+  /** The catalog price for per_unit; null for tiered and package charges (see `tiers`, `packages`). */
   unitPrice: string | null;
 }
 
@@ -172,9 +172,13 @@ function stepsAmount(steps: Steps): Dec {
  * The effective price per billable unit, for display only (recomputation never reads it).
  * It need not terminate (2.00 / 3 units), so it is cut to 20 significant digits.
  */
-function displayUnitPrice(steps: Steps, amount: Dec, billable: Dec): string | null {
-  if (steps.model === 'per_unit') return steps.unitPrice;
-  return billable.isZero() ? null : str(amount.div(billable).toSignificantDigits(20));
+/**
+ * The line's one unit price: the catalog's for per_unit. A tiered or package line has none (an
+ * average such as 0.11339434905807588836 says nothing a reader can check): its tiers or packages
+ * are in the computation, and the PDF prints them as sub-rows, as Stripe's invoices do.
+ */
+function displayUnitPrice(steps: Steps): string | null {
+  return steps.model === 'per_unit' ? steps.unitPrice : null;
 }
 
 export function priceCharge(charge: ChargeDef, quantity: Dec | string, currency: string): PricedCharge {
@@ -184,6 +188,6 @@ export function priceCharge(charge: ChargeDef, quantity: Dec | string, currency:
   const steps = modelSteps(charge, billable);
   const amount = stepsAmount(steps);
   const common = { quantity: str(used), includedQuantity: str(included), billableQuantity: str(billable), amount: str(amount) };
-  const computation = { ...steps, ...common, unitPrice: displayUnitPrice(steps, amount, billable) } as ChargeComputation;
+  const computation = { ...steps, ...common, unitPrice: displayUnitPrice(steps) } as ChargeComputation;
   return { ...common, amountCents: toMinorUnits(amount, currency), computation };
 }

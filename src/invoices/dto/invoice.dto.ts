@@ -9,11 +9,24 @@ export class InvoiceLineDto {
   @ApiProperty({ example: 'Compute (graduated)' }) description: string;
   @ApiProperty({ type: String, nullable: true, example: 'compute.cpu_hours' }) metric: string | null;
   @ApiProperty({ type: String, nullable: true, example: '1000.5', description: 'Decimal string' }) quantity: string | null;
-  @ApiProperty({ type: String, nullable: true, example: '0.12', description: 'Major units, exact; for tiers the effective average' }) unitPrice: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '0.12',
+    description: 'Major units, exact: the catalog price of a per_unit charge or a base fee; null for tiered (graduated, volume) and package charges, whose steps are in `computation`',
+  })
+  unitPrice: string | null;
   @ApiProperty({ example: 11406, description: 'Rounded once, half away from zero' }) amountCents: number;
   @ApiProperty({ type: String, format: 'date-time' }) periodStart: Date;
   @ApiProperty({ type: String, format: 'date-time' }) periodEnd: Date;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Tiers crossed, quantities, unit prices, unrounded amount: enough to recompute the line' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Enough to recompute the line, unrounded. Usage: model, quantity, includedQuantity, billableQuantity, amount; graduated and volume add ' +
+      '`tiers: [{ index, from, upTo, units (the quantity in the tier), unitPrice, flatFee, amount }]`, package adds packages, packageSize, packagePrice. ' +
+      'Base and proration: basePrice, seconds and the formula.',
+  })
   computation: Record<string, unknown>;
 }
 

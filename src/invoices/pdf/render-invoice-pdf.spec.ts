@@ -8,6 +8,7 @@ import {
 } from './invoice-pdf-format';
 import { renderInvoicePdf, type InvoicePdfInput, type InvoicePdfLine } from './render-invoice-pdf';
 import { readPdfText } from '../../../test/support/pdf-text';
+import { priceCharge } from '../../billing/pricing/price-charge';
 
 type Invoice = InvoicePdfInput['invoice'];
 
@@ -233,5 +234,30 @@ describe('renderInvoicePdf', () => {
     );
     expect(text).toContain('No charges in this period.');
     expect(text).toContain('Amount due USD 0.00');
+  });
+});
+
+describe('renderInvoicePdf: tiered and package lines', () => {
+  it('prints the tiers used under a tiered line, and no average unit price', async () => {
+    const tiered = priceCharge(
+      { metric: 'compute.cpu_hours', model: 'graduated', tiers: [{ upTo: 1000, unitPrice: '0.12' }, { upTo: 10000, unitPrice: '0.10', flatFee: '5' }, { upTo: null, unitPrice: '0.08' }] },
+      '12345.5',
+      'USD',
+    );
+    const packaged = priceCharge({ metric: 'api.requests', model: 'package', packageSize: 1000000, packagePrice: '2.00' }, '3000001', 'USD');
+    const lines = [
+      pdfLine({ description: 'CPU hours (graduated)', quantity: tiered.quantity, unitPrice: tiered.computation.unitPrice, amountCents: tiered.amountCents, computation: tiered.computation as never }),
+      pdfLine({ description: 'API requests (package)', metric: 'api.requests', quantity: packaged.quantity, unitPrice: packaged.computation.unitPrice, amountCents: packaged.amountCents, computation: packaged.computation as never }),
+    ];
+    const { text } = await readPdfText(await renderInvoicePdf(pdfInput({ lines })));
+    const flat = text.replace(/\s+/g, ' ');
+    // 1000 × 0.12 = 120; 9000 × 0.10 + 5 = 905; 2345.5 × 0.08 = 187.64: 1212.64 in all.
+    expect(flat).toContain('Tier 1 (0 \u2013 1,000) 1,000 0.12 120');
+    expect(flat).toContain('Tier 2 (1,000 \u2013 10,000) + flat fee 5 9,000 0.1 905');
+    expect(flat).toContain('Tier 3 (over 10,000) 2,345.5 0.08 187.64');
+    expect(flat).toContain('1,212.64');
+    // 3,000,001 requests: 4 packages (a partial one rounds up) × 2.00 = 8.
+    expect(flat).toContain('Packages of 1,000,000 4 2 8');
+    expect(flat).not.toMatch(/0\.\d{12,}/);
   });
 });

@@ -22,6 +22,8 @@ export interface InvoicePdfLine {
   amountCents: number;
   periodStart: Date;
   periodEnd: Date;
+  /** The line's computation: tiered and package charges print their steps as sub-rows. */
+  computation?: Record<string, unknown> | null;
 }
 
 export interface InvoicePdfInput {
@@ -252,7 +254,39 @@ interface Row {
   /** Font size per cell: long numbers shrink to stay on one line where they can. */
   sizes: [number, number, number, number];
   detail: string | null;
+  /** Indented rows under the line: the tiers (or packages) that priced it, amounts unrounded. */
+  subRows: Array<[string, string, string, string]>;
   height: number;
+}
+
+const SUB_ROW_HEIGHT = 11;
+
+interface TierStepLike {
+  index: number;
+  from: string;
+  upTo: string | null;
+  units: string;
+  unitPrice: string;
+  flatFee: string;
+  amount: string;
+}
+
+/** The steps of a tiered or package line, as sub-rows: label, quantity, unit price, amount. */
+function stepRows(computation: Record<string, unknown> | null | undefined): Array<[string, string, string, string]> {
+  if (!computation) return [];
+  const model = computation.model;
+  if ((model === 'graduated' || model === 'volume') && Array.isArray(computation.tiers)) {
+    return (computation.tiers as TierStepLike[]).map((t) => {
+      const range = t.upTo === null ? `over ${formatDecimalCell(t.from)}` : `${formatDecimalCell(t.from)} \u2013 ${formatDecimalCell(t.upTo)}`;
+      const fee = Number(t.flatFee) !== 0 ? ` + flat fee ${formatDecimalCell(t.flatFee)}` : '';
+      return [`Tier ${t.index + 1} (${range})${fee}`, formatDecimalCell(t.units), formatDecimalCell(t.unitPrice), formatDecimalCell(t.amount)];
+    });
+  }
+  if (model === 'package' && typeof computation.packages === 'string') {
+    const { packages, packageSize, packagePrice, amount } = computation as Record<string, string>;
+    return [[`Packages of ${formatDecimalCell(packageSize)}`, formatDecimalCell(packages), formatDecimalCell(packagePrice), formatDecimalCell(amount)]];
+  }
+  return [];
 }
 
 const MIN_NUMBER_FONT_SIZE = 6.5;
@@ -291,7 +325,8 @@ function measureRow(doc: Doc, line: InvoicePdfLine, invoice: Invoice): Row {
     }
     height = Math.max(height, h);
   });
-  return { cells, sizes, detail, height: height + 2 * CELL_PAD.y };
+  const subRows = line.type === 'usage' ? stepRows(line.computation) : [];
+  return { cells, sizes, detail, subRows, height: height + 2 * CELL_PAD.y + subRows.length * SUB_ROW_HEIGHT };
 }
 
 function drawTableHeader(doc: Doc, currency: string, y: number): number {
@@ -319,6 +354,17 @@ function drawRow(doc: Doc, row: Row, y: number, zebra: boolean): void {
     }
     x += col.width;
   });
+  let subY = y + row.height - CELL_PAD.y - row.subRows.length * SUB_ROW_HEIGHT;
+  for (const cells of row.subRows) {
+    let cx = MARGIN.left;
+    COLUMNS.forEach((col, i) => {
+      font(doc, FONT, DETAIL_FONT_SIZE, COLOR.muted);
+      const indent = i === 0 ? 10 : 0;
+      text(doc, cells[i], cx + CELL_PAD.x + indent, subY, { width: col.width - 2 * CELL_PAD.x - indent, align: col.align, lineBreak: false });
+      cx += col.width;
+    });
+    subY += SUB_ROW_HEIGHT;
+  }
   doc.save().moveTo(MARGIN.left, y + row.height).lineTo(MARGIN.left + CONTENT_WIDTH, y + row.height)
     .lineWidth(0.5).strokeColor(COLOR.rule).stroke().restore();
 }
