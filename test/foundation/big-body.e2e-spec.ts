@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { OVERSIZED_DRAIN_BYTES, OVERSIZED_DRAIN_MS } from '../../src/common/http/oversized-body';
+import { OVERSIZED_DRAIN_MS } from '../../src/common/http/oversized-body';
 import { API } from '../support/http';
 import { tenantAdmin } from '../support/tokens';
 import { useApp } from '../support/suite';

@@ -59,6 +59,6 @@ describe('isLossyNumber', () => {
   });
 
   it('names the path of a lossy number in a body', () => {
-    expect(findHostileJson({ events: [{ quantity: 1 }, { quantity: 9007199254740993 }] }, 64)).toEqual({ path: 'events[1].quantity', message: expect.stringContaining('decimal string') });
+    expect(findHostileJson(JSON.parse('{"events":[{"quantity":1},{"quantity":9007199254740993}]}'), 64)).toEqual({ path: 'events[1].quantity', message: expect.stringContaining('decimal string') });
   });
 });
