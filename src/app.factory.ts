@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { frameworkErrors, registerHostileInputChecks } from './common/http/hostile-input';
 import { registerJsonOnly } from './common/http/json-only';
+import { documentCommonAnswers } from './common/http/openapi-answers';
 import { registerOversizedBodyDrain } from './common/http/oversized-body';
 import { STRIPE_WEBHOOK_ROUTE } from './stripe/stripe.controller';
 import { registerSecurityHeaders } from './common/http/security-headers';
@@ -73,6 +74,7 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
       if (op && !op.security) op.security = [];
     }
   }
+  documentCommonAnswers(document);
   return document;
 }
 

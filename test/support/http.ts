@@ -1,3 +1,5 @@
+import { responseMismatch } from './openapi-responses';
+
 export interface HttpResult<T = any> {
   status: number;
   headers: Headers;
@@ -27,6 +29,8 @@ export function httpClient(baseUrl: string) {
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) parsed = JSON.parse(text);
+    const mismatch = responseMismatch(method, path, res.status, res.headers.get('content-type'), parsed);
+    if (mismatch) throw new Error(`The response breaks openapi.json: ${mismatch}\n${text.slice(0, 500)}`);
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   };
 }
