@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import type { TierStep } from '../../billing/pricing/price-charge';
 import {
   formatAmountCell,
   formatDate,
@@ -261,22 +262,12 @@ interface Row {
 
 const SUB_ROW_HEIGHT = 11;
 
-interface TierStepLike {
-  index: number;
-  from: string;
-  upTo: string | null;
-  units: string;
-  unitPrice: string;
-  flatFee: string;
-  amount: string;
-}
-
 /** The steps of a tiered or package line, as sub-rows: label, quantity, unit price, amount. */
 function stepRows(computation: Record<string, unknown> | null | undefined): Array<[string, string, string, string]> {
   if (!computation) return [];
   const model = computation.model;
   if ((model === 'graduated' || model === 'volume') && Array.isArray(computation.tiers)) {
-    return (computation.tiers as TierStepLike[]).map((t) => {
+    return (computation.tiers as TierStep[]).map((t) => {
       const range = t.upTo === null ? `over ${formatDecimalCell(t.from)}` : `${formatDecimalCell(t.from)} \u2013 ${formatDecimalCell(t.upTo)}`;
       const fee = Number(t.flatFee) !== 0 ? ` + flat fee ${formatDecimalCell(t.flatFee)}` : '';
       return [`Tier ${t.index + 1} (${range})${fee}`, formatDecimalCell(t.units), formatDecimalCell(t.unitPrice), formatDecimalCell(t.amount)];
