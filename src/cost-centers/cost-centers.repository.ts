@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isUniqueViolation } from '../common/database/pg-errors';
 import { Transactions } from '../common/database/transactions';
 import type { CostCenterRule } from './cost-attribution';
 import { CostCenterProblems } from './cost-centers.errors';
@@ -50,8 +50,7 @@ const scopeParam = (scope: TenantScope): string | null => (scope === ALL_TENANTS
 
 /** The unique index on live codes turns a duplicate into a 409, whoever wins a race. */
 function duplicateCodeOr(err: unknown, code: string): unknown {
-  const driver = err instanceof QueryFailedError ? (err.driverError as { code?: string; constraint?: string }) : undefined;
-  return driver?.code === '23505' && driver.constraint === 'cost_centers_tenant_code' ? CostCenterProblems.duplicateCode(code) : err;
+  return isUniqueViolation(err, 'cost_centers_tenant_code') ? CostCenterProblems.duplicateCode(code) : err;
 }
 
 const toParam = (value: unknown): unknown => (Array.isArray(value) ? JSON.stringify(value) : value);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isCheckViolation, isUniqueViolation } from '../common/database/pg-errors';
 import { Transactions } from '../common/database/transactions';
 import type { Discount, DiscountDuration } from '../subscriptions/domain/discount';
 import type { SubscriptionStatus } from '../subscriptions/domain/subscription-state';
@@ -88,10 +88,6 @@ function toCoupon(r: CouponRow): ListedCoupon {
   };
 }
 
-function driverError(err: unknown): { code?: string; constraint?: string } | undefined {
-  return err instanceof QueryFailedError ? (err.driverError as { code?: string; constraint?: string }) : undefined;
-}
-
 /**
  * The only place coupons and redemptions are queried. Coupons belong to the platform, not to a
  * tenant; redemptions and subscriptions are always looked up with their tenant.
@@ -114,8 +110,7 @@ export class CouponsRepository {
       );
       return toCoupon(row);
     } catch (err) {
-      const driver = driverError(err);
-      throw driver?.code === '23505' && driver.constraint === 'coupons_code_ci' ? CouponProblems.duplicateCode(c.code) : err;
+      throw isUniqueViolation(err, 'coupons_code_ci') ? CouponProblems.duplicateCode(c.code) : err;
     }
   }
 
@@ -171,9 +166,8 @@ export class CouponsRepository {
       await this.query('UPDATE coupons SET times_redeemed = times_redeemed + 1, updated_at = now() WHERE id = $1', [coupon.id]);
       return row;
     } catch (err) {
-      const driver = driverError(err);
-      if (driver?.code === '23505') throw CouponProblems.alreadyRedeemed(coupon.code, tenantId);
-      if (driver?.code === '23514' && driver.constraint?.startsWith('coupons_')) throw CouponProblems.exhausted(coupon.code);
+      if (isUniqueViolation(err)) throw CouponProblems.alreadyRedeemed(coupon.code, tenantId);
+      if (isCheckViolation(err, 'coupons_')) throw CouponProblems.exhausted(coupon.code);
       throw err;
     }
   }

@@ -1,4 +1,5 @@
-import { ProblemError } from '../common/errors/problem';
+import { isUniqueViolation } from '../common/database/pg-errors';
+import { ProblemError, ValidationFailed, notFound } from '../common/errors/problem';
 import type { SubscriptionAction, SubscriptionStatus } from './domain/subscription-state';
 
 export const invalidTransition = (action: SubscriptionAction, status: SubscriptionStatus): ProblemError =>
@@ -10,10 +11,24 @@ export const subscriptionExists = (tenantId: string): ProblemError =>
 export const noLiveSubscription = (tenantId: string): ProblemError =>
   new ProblemError('NO_LIVE_SUBSCRIPTION', `Tenant ${tenantId} has no live subscription`);
 
+/** The rest of the subscriptions domain's problems, each with its contract code. */
+export const SubscriptionProblems = {
+  notFound: (id: string): ProblemError => notFound(`Subscription ${id}`),
+  liveNotFound: (tenantId: string): ProblemError => notFound(`Live subscription of tenant ${tenantId}`),
+  unknownPlan: (planId: string): ProblemError => new ProblemError('UNKNOWN_PLAN', `Unknown plan ${planId}`),
+  planInactive: (planId: string): ProblemError => new ProblemError('PLAN_INACTIVE', `Plan ${planId} is not open to new subscriptions`),
+  unknownCostCenter: (costCenterId: string, tenantId: string): ProblemError =>
+    new ProblemError('UNKNOWN_COST_CENTER', `Cost center ${costCenterId} is not a cost center of tenant ${tenantId}`),
+  currencyMismatch: (planId: string, planCurrency: string, currency: string): ProblemError =>
+    new ProblemError('CURRENCY_MISMATCH', `Plan ${planId} is billed in ${planCurrency}, the subscription in ${currency}`),
+  alreadyOnPlan: (planId: string): ProblemError => new ProblemError('INVALID_STATE', `The subscription is already on plan ${planId}`),
+  notSetToCancel: (): ProblemError => new ProblemError('INVALID_STATE', 'The subscription is live and not set to cancel'),
+  notInFuture: (path: 'startDate' | 'resumesAt' | 'expiresAt', rule: 'must not be in the future' | 'must be in the future'): ValidationFailed =>
+    new ValidationFailed([{ path, message: rule }]),
+  couponOrTerms: (): ValidationFailed => new ValidationFailed([{ path: 'couponCode', message: 'give a couponCode or ad-hoc terms, not both' }]),
+};
+
 /** Postgres unique violation on the one-live-subscription index. */
 export function isOneLiveViolation(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e.code ?? e.driverError?.code;
-  const constraint = e.constraint ?? e.driverError?.constraint;
-  return code === '23505' && constraint === 'subscriptions_one_live_per_tenant';
+  return isUniqueViolation(err, 'subscriptions_one_live_per_tenant');
 }

@@ -5,7 +5,7 @@ import { CostCentersService } from '../cost-centers/cost-centers.service';
 import type { PlanDef } from '../catalog/catalog.types';
 import { Principal, reachesAllTenants } from '../common/auth/principal';
 import { Transactions } from '../common/database/transactions';
-import { ProblemError, ValidationFailed, notFound } from '../common/errors/problem';
+import { ValidationFailed } from '../common/errors/problem';
 import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
 import { CreditLedger } from './credit-ledger.service';
 import { Discount, makeDiscount } from './domain/discount';
@@ -22,7 +22,7 @@ import type {
   PauseDto,
   SubscriptionDto,
 } from './dto/subscription.dto';
-import { invalidTransition, isOneLiveViolation, subscriptionExists } from './subscriptions.errors';
+import { SubscriptionProblems, invalidTransition, isOneLiveViolation, subscriptionExists } from './subscriptions.errors';
 import { SubscriptionPatch, SubscriptionsRepository } from './subscriptions.repository';
 import type { Subscription } from './subscription.types';
 
@@ -133,7 +133,7 @@ export class SubscriptionsService {
 
   async live(tenantId: string): Promise<SubscriptionDto> {
     const s = await this.subscriptions.findLive(tenantId);
-    if (!s) throw notFound(`Live subscription of tenant ${tenantId}`);
+    if (!s) throw SubscriptionProblems.liveNotFound(tenantId);
     return this.toDto(s);
   }
 
@@ -154,8 +154,8 @@ export class SubscriptionsService {
 
   private requirePlan(planId: string): PlanDef {
     const plan = this.catalog.plan(planId);
-    if (!plan) throw new ProblemError('UNKNOWN_PLAN', `Unknown plan ${planId}`);
-    if (!plan.active) throw new ProblemError('PLAN_INACTIVE', `Plan ${planId} is not open to new subscriptions`);
+    if (!plan) throw SubscriptionProblems.unknownPlan(planId);
+    if (!plan.active) throw SubscriptionProblems.planInactive(planId);
     return plan;
   }
 
@@ -163,12 +163,12 @@ export class SubscriptionsService {
     const plan = this.requirePlan(dto.planId);
     const start = dto.startDate ? new Date(dto.startDate) : now;
     if (start.getTime() > now.getTime() + MAX_FUTURE_START_MS) {
-      throw new ValidationFailed([{ path: 'startDate', message: 'must not be in the future' }]);
+      throw SubscriptionProblems.notInFuture('startDate', 'must not be in the future');
     }
     const trial = (dto.trial ?? plan.trialDays > 0) && plan.trialDays > 0;
     return this.tx.run(async () => {
       if (dto.costCenterId && !(await this.costCenters.belongsToTenant(dto.costCenterId, tenantId))) {
-        throw new ProblemError('UNKNOWN_COST_CENTER', `Cost center ${dto.costCenterId} is not a cost center of tenant ${tenantId}`);
+        throw SubscriptionProblems.unknownCostCenter(dto.costCenterId, tenantId);
       }
       const trialEnd = trial ? trialEndOf(start, plan.trialDays) : null;
       const anchor = trialEnd ?? start;
@@ -221,7 +221,7 @@ export class SubscriptionsService {
    */
   private async lockFor(principal: Principal, id: string, action: SubscriptionAction, now: Date): Promise<Subscription> {
     const locked = await this.subscriptions.findById(reachesAllTenants(principal) ? null : principal.tenantId, id, true);
-    if (!locked) throw notFound(`Subscription ${id}`);
+    if (!locked) throw SubscriptionProblems.notFound(id);
     const s = locked.status === 'canceled' ? locked : await this.catchUp().catchUp(locked, now);
     if (!canApply(action, s.status)) throw invalidTransition(action, s.status);
     return s;
@@ -233,10 +233,10 @@ export class SubscriptionsService {
       const s = await this.lockFor(principal, id, 'change_plan', now);
       const current = this.catalog.plan(s.planId)!;
       if (plan.currency !== current.currency) {
-        throw new ProblemError('CURRENCY_MISMATCH', `Plan ${plan.id} is billed in ${plan.currency}, the subscription in ${current.currency}`);
+        throw SubscriptionProblems.currencyMismatch(plan.id, plan.currency, current.currency);
       }
       if (plan.id === s.planId && dto.effective === 'immediately') {
-        throw new ProblemError('INVALID_STATE', `The subscription is already on plan ${plan.id}`);
+        throw SubscriptionProblems.alreadyOnPlan(plan.id);
       }
       if (dto.effective === 'period_end') {
         const pendingChange = plan.id === s.planId ? null : { planId: plan.id, effectiveAt: s.currentPeriodEnd.toISOString() };
@@ -306,7 +306,7 @@ export class SubscriptionsService {
     return this.tx.run(async () => {
       const s = await this.lockFor(principal, id, 'reactivate', now);
       if (s.status !== 'canceled') {
-        if (!s.cancelAtPeriodEnd) throw new ProblemError('INVALID_STATE', 'The subscription is live and not set to cancel');
+        if (!s.cancelAtPeriodEnd) throw SubscriptionProblems.notSetToCancel();
         return this.toDto(await this.subscriptions.update(s.id, { cancelAtPeriodEnd: false }));
       }
       const plan = this.requirePlan(s.planId);
@@ -327,7 +327,7 @@ export class SubscriptionsService {
 
   async pause(principal: Principal, id: string, dto: PauseDto, now = new Date()): Promise<SubscriptionDto> {
     const resumesAt = dto.resumesAt ? new Date(dto.resumesAt) : null;
-    if (resumesAt && resumesAt.getTime() <= now.getTime()) throw new ValidationFailed([{ path: 'resumesAt', message: 'must be in the future' }]);
+    if (resumesAt && resumesAt.getTime() <= now.getTime()) throw SubscriptionProblems.notInFuture('resumesAt', 'must be in the future');
     return this.tx.run(async () => {
       const s = await this.lockFor(principal, id, 'pause', now);
       await this.subscriptions.openPause(s.id, now);
@@ -346,7 +346,7 @@ export class SubscriptionsService {
 
   async applyDiscount(principal: Principal, id: string, dto: ApplyDiscountDto, now = new Date()): Promise<DiscountResultDto> {
     const adHoc = dto.percentOff !== undefined || dto.amountOffCents !== undefined || dto.duration !== undefined;
-    if (dto.couponCode !== undefined && adHoc) throw new ValidationFailed([{ path: 'couponCode', message: 'give a couponCode or ad-hoc terms, not both' }]);
+    if (dto.couponCode !== undefined && adHoc) throw SubscriptionProblems.couponOrTerms();
     if (dto.couponCode === undefined) this.checkAdHoc(dto);
     return this.tx.run(async () => {
       const s = await this.lockFor(principal, id, 'discount', now);
@@ -377,7 +377,7 @@ export class SubscriptionsService {
 
   async addCredits(principal: Principal, id: string, dto: AddCreditsDto, now = new Date()): Promise<CreditGrantDto> {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
-    if (expiresAt && expiresAt.getTime() <= now.getTime()) throw new ValidationFailed([{ path: 'expiresAt', message: 'must be in the future' }]);
+    if (expiresAt && expiresAt.getTime() <= now.getTime()) throw SubscriptionProblems.notInFuture('expiresAt', 'must be in the future');
     return this.tx.run(async () => {
       const s = await this.lockFor(principal, id, 'credits', now);
       const currency = this.catalog.plan(s.planId)!.currency;

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../../common/database/pg-errors';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CatalogService } from '../../catalog/catalog.service';
 import { FieldError, ProblemError } from '../../common/errors/problem';
@@ -6,7 +7,7 @@ import { PgPool, PreparedQuery } from '../../common/database/pg-pool';
 import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
 import { QUOTA_CHANGES_CHANNEL, QuotaCache, QuotaKey, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
-import { EventToStore, StaleIngestContext, StoreMode, StoredKeys, UNIQUE_VIOLATION, eventKey, storeEvents } from './ingest-writer';
+import { EventToStore, StaleIngestContext, StoreMode, StoredKeys, eventKey, storeEvents } from './ingest-writer';
 import { Counter, Histogram } from 'prom-client';
 
 /** One request's events: all stored together or none (a batch is all or nothing). */
@@ -283,7 +284,7 @@ export class IngestBatcher implements OnApplicationShutdown {
     try {
       return await this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'new');
     } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      if (!isUniqueViolation(err)) throw err;
       this.duplicateRedos.inc();
       this.dedupeCommitsLeft = DEDUPE_COMMITS_AFTER_DUPLICATE;
       return this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'dedupe');

@@ -25,9 +25,6 @@ export interface Queryable {
  */
 export type StoreMode = 'new' | 'dedupe';
 
-/** SQLSTATE of the unique violation a 'new' store raises on an event already recorded. */
-export const UNIQUE_VIOLATION = '23505';
-
 /**
  * One statement stores the events and their rollups: PostgreSQL runs it atomically (all or
  * nothing, one commit, one disk flush) and in one round trip. The new events are first folded
@@ -213,7 +210,7 @@ export type StoredKeys = 'all' | ReadonlySet<string>;
  * Stores events (already deduplicated, sorted by tenant and event id) with their rollups in one
  * atomic statement, provided every tenant's ingest context is still at the version given in
  * `versions` (else nothing is stored and StaleIngestContext is thrown). Returns the keys that
- * were new; in mode 'new' that is all of them, or the statement fails with UNIQUE_VIOLATION.
+ * were new; in mode 'new' that is all of them, or the statement fails with a unique violation.
  */
 export async function storeEvents(
   db: Queryable,
