@@ -1,10 +1,26 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query, UseGuards, UseInterceptors, createParamDecorator } from '@nestjs/common';
 import { DirectRoute, assertDirectable, declaredParams } from './direct-routes';
 import { hotRoutes } from '../../hot-routes';
 
 class Dto {
   x!: string;
 }
+
+class Upper implements PipeTransform<string, string> {
+  transform(v: string): string {
+    return v.toUpperCase();
+  }
+}
+
+@Injectable()
+class NeedsInjection implements PipeTransform {
+  constructor(readonly dep: Dto) {}
+  transform(v: unknown): unknown {
+    return v;
+  }
+}
+
+const Custom = createParamDecorator(() => 'x');
 
 @Controller('x')
 class Probe {
@@ -25,6 +41,15 @@ class Probe {
 
   @Post('dto')
   dto(@Body() _body: Dto): void {}
+
+  @Post('piped/:id')
+  piped(@Param('id', Upper) _id: string): void {}
+
+  @Post('injected/:id')
+  injected(@Param('id', NeedsInjection) _id: string): void {}
+
+  @Post('custom')
+  custom(@Custom() _x: string): void {}
 }
 
 const route = (handler: keyof Probe & string, params: string[]): DirectRoute<Probe> => ({
@@ -33,7 +58,6 @@ const route = (handler: keyof Probe & string, params: string[]): DirectRoute<Pro
   controller: Probe,
   handler,
   params,
-  invoke: () => undefined,
 });
 
 describe('direct routes', () => {
@@ -51,6 +75,12 @@ describe('direct routes', () => {
     expect(() => assertDirectable(route('code', ['body']))).toThrow(/HttpCode/);
     expect(() => assertDirectable(route('dto', ['body']))).toThrow(/DTO class/);
     expect(() => assertDirectable(route('plain', ['body']))).toThrow(/takes \(param:id, body\)/);
+  });
+
+  it('takes the pipes a parameter decorator names, and refuses pipes that need injection and custom decorators', () => {
+    expect(() => assertDirectable(route('piped', ['param:id']))).not.toThrow();
+    expect(() => assertDirectable(route('injected', ['param:id']))).toThrow(/needs injection/);
+    expect(() => assertDirectable(route('custom', [declaredParams(Probe, 'custom')[0]]))).toThrow(/custom decorator/);
   });
 
   it('keeps the hot routes directable (their decorators still match what the direct handler does)', () => {

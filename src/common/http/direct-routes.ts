@@ -1,14 +1,15 @@
-import { CanActivate, ExceptionFilter, ForbiddenException, HttpStatus, Type } from '@nestjs/common';
+import { ArgumentMetadata, CanActivate, ExceptionFilter, ForbiddenException, HttpStatus, PipeTransform, Type } from '@nestjs/common';
 import { GUARDS_METADATA, HTTP_CODE_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 /**
- * A hot route answered without Nest's per-request router pipeline. `invoke` calls the controller
- * method with the values its parameter decorators would give it (running the same parameter
- * pipes); `params` lists those decorators, as `@Param('tenantId')` → 'param:tenantId',
- * `@Body()` → 'body', `@Query()` → 'query', so a test can check they still match the method.
+ * A hot route answered without Nest's per-request router pipeline. The controller method is
+ * called with the values its parameter decorators would give it, read from Nest's own metadata,
+ * each through the pipes the decorator names (as `@Param('tenantId', TenantIdPipe)`); `params`
+ * restates those decorators, as `@Param('tenantId')` → 'param:tenantId', `@Body()` → 'body',
+ * `@Query()` → 'query', so a change of the method's signature stops the start.
  */
 export interface DirectRoute<C = any> {
   method: 'GET' | 'POST';
@@ -17,8 +18,17 @@ export interface DirectRoute<C = any> {
   controller: Type<C>;
   handler: keyof C & string;
   params: string[];
-  invoke: (controller: C, request: FastifyRequest) => unknown;
 }
+
+/** One argument of a controller method: where its value comes from and the pipes it goes through. */
+interface Argument {
+  source: 'param' | 'body' | 'query';
+  data: string | undefined;
+  pipes: PipeTransform[];
+  metadata: ArgumentMetadata;
+}
+
+const SOURCES: Record<string, Argument['source']> = { '3': 'body', '4': 'query', '5': 'param' };
 
 /**
  * Runs a few hot routes (single usage event, quota check) without Nest's per-request router
@@ -27,10 +37,11 @@ export interface DirectRoute<C = any> {
  * a request). The Nest route stays registered (OpenAPI, 404/405, CORS, every Fastify hook are
  * unchanged); only its Fastify handler is swapped, through an onRoute hook, for one that does
  * the same steps directly: the app's global guards (the very instances Nest runs, in the same
- * order), the route's parameter pipes and controller method (`invoke`), the status Nest would
+ * order), the method's parameters with their decorators' pipes (from Nest's metadata), the status Nest would
  * set, and on any error the app's exception filter. Routes with their own guards, interceptors,
- * pipes or an @HttpCode cannot be direct (they would be skipped): `assertDirectable` refuses
- * them at start, and a route listed here that Nest never registers stops the start too.
+ * method-level pipes, custom parameter decorators, pipes that need injection or an @HttpCode
+ * cannot be direct (they would be skipped): `assertDirectable` refuses them at start, and a
+ * route listed here that Nest never registers stops the start too.
  * `fastify.directRoutes()` lists the routes whose handler was swapped.
  */
 export class DirectRoutes {
@@ -66,6 +77,15 @@ export class DirectRoutes {
     const handler = (route.controller.prototype as Record<string, (...args: unknown[]) => unknown>)[route.handler];
     const status = route.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK;
     const { guards, filter } = this;
+    const args = argumentsOf(route.controller, route.handler);
+    const valueOf = async (request: FastifyRequest, a: Argument): Promise<unknown> => {
+      let value: unknown = a.source === 'param' ? (request.params as Record<string, string>)[a.data!] : a.source === 'body' ? request.body : request.query;
+      for (const pipe of a.pipes) {
+        value = pipe.transform(value, a.metadata);
+        if (value instanceof Promise) value = await value;
+      }
+      return value;
+    };
     return async function directHandler(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
       const ctx = new ExecutionContextHost([request, reply], route.controller, handler);
       ctx.setType('http');
@@ -74,7 +94,9 @@ export class DirectRoutes {
           const allowed = guard.canActivate(ctx);
           if (!(allowed instanceof Promise ? await allowed : allowed)) throw new ForbiddenException('Forbidden resource');
         }
-        const result = await route.invoke(controller, request);
+        const values: unknown[] = [];
+        for (const a of args) values.push(await valueOf(request, a));
+        const result = await handler.apply(controller, values);
         void reply.status(status);
         return result;
       } catch (err) {
@@ -85,17 +107,40 @@ export class DirectRoutes {
   }
 }
 
+type RouteArgs = Record<string, { index: number; data?: string; pipes?: Array<Type<PipeTransform> | PipeTransform> }>;
+
+function routeArgs(controller: Type, handler: string): Array<[string, RouteArgs[string]]> {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler) ?? {}) as RouteArgs;
+  return Object.entries(args).sort(([, a], [, b]) => a.index - b.index);
+}
+
 /** The parameter decorators of a controller method, in the `params` notation of DirectRoute. */
 export function declaredParams(controller: Type, handler: string): string[] {
-  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler) ?? {}) as Record<string, { index: number; data?: string }>;
-  const names: Record<string, string> = { '3': 'body', '4': 'query', '5': 'param' };
-  return Object.entries(args)
-    .sort(([, a], [, b]) => a.index - b.index)
-    .map(([key, a]) => {
-      const type = key.split(':')[0];
-      const name = names[type] ?? `custom(${key})`;
-      return a.data ? `${name}:${a.data}` : name;
+  return routeArgs(controller, handler).map(([key, a]) => {
+    const type = key.split(':')[0];
+    const name = SOURCES[type] ?? `custom(${key})`;
+    return a.data ? `${name}:${a.data}` : name;
+  });
+}
+
+/**
+ * The method's arguments as a direct handler fills them: source and pipes from the decorators.
+ * A pipe is used as given, or made once here when its class takes no constructor argument (one
+ * that needs injection would be made by Nest's injector: refused).
+ */
+function argumentsOf(controller: Type, handler: string): Argument[] {
+  const types = (Reflect.getMetadata('design:paramtypes', controller.prototype, handler) ?? []) as Array<Type | undefined>;
+  return routeArgs(controller, handler).map(([key, a]) => {
+    const source = SOURCES[key.split(':')[0]];
+    if (!source) throw new Error(`direct route ${controller.name}.${handler}: parameter ${a.index} has a custom decorator (${key}): it must run through Nest`);
+    if (source === 'param' && !a.data) throw new Error(`direct route ${controller.name}.${handler}: @Param() without a name is not supported`);
+    const pipes = (a.pipes ?? []).map((p) => {
+      if (typeof p !== 'function') return p;
+      if (p.length > 0) throw new Error(`direct route ${controller.name}.${handler}: pipe ${p.name} needs injection: it must run through Nest`);
+      return new p();
     });
+    return { source, data: a.data, pipes, metadata: { type: source === 'param' ? 'param' : source, data: a.data, metatype: types[a.index] } };
+  });
 }
 
 /** Throws unless Nest would run nothing on this route beyond what a direct handler does. */
@@ -114,6 +159,7 @@ export function assertDirectable(route: DirectRoute): void {
   if (types.some((t) => t !== String && t !== Object)) throw new Error(`direct route ${where} takes a DTO class parameter: it must run through Nest`);
   const declared = declaredParams(route.controller, route.handler);
   if (declared.join(',') !== route.params.join(',')) {
-    throw new Error(`direct route ${where} takes (${declared.join(', ')}) but its direct invoke passes (${route.params.join(', ')})`);
+    throw new Error(`direct route ${where} takes (${declared.join(', ')}) but its direct route lists (${route.params.join(', ')})`);
   }
+  argumentsOf(route.controller, route.handler);
 }
