@@ -1,9 +1,11 @@
 import type { InvoiceLine } from '../billing/invoice-builder';
+import type { InvoiceTotals } from '../billing/pricing/invoice-totals';
 import type { Discount } from '../subscriptions/domain/discount';
 
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
 
-export interface Invoice {
+/** An invoice row as the domain sees it: its totals are the pricing engine's InvoiceTotals. */
+export interface Invoice extends InvoiceTotals {
   id: string;
   tenantId: string;
   subscriptionId: string;
@@ -13,13 +15,6 @@ export interface Invoice {
   periodStart: Date;
   periodEnd: Date;
   lines: InvoiceLine[];
-  subtotalCents: number;
-  discountCents: number;
-  taxCents: number;
-  totalCents: number;
-  creditAppliedCents: number;
-  amountDueCents: number;
-  creditRemainderCents: number;
   taxRate: string;
   discount: Discount | null;
   finalizedAt: Date | null;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { InvoiceLine } from '../billing/invoice-builder';
+import type { InvoiceTotals } from '../billing/pricing/invoice-totals';
 import type { ChargeDef } from '../catalog/catalog.types';
 import { Transactions } from '../common/database/transactions';
 import type { Invoice, InvoiceStatus } from './invoice.types';
@@ -55,16 +56,10 @@ export function toInvoice(r: Record<string, any>): Invoice {
   };
 }
 
-export interface InvoiceContent {
+/** What a draft stores: its lines and totals (the pricing engine's), and the terms they were priced with. */
+export interface InvoiceContent extends InvoiceTotals {
   currency: string;
   lines: InvoiceLine[];
-  subtotalCents: number;
-  discountCents: number;
-  taxCents: number;
-  totalCents: number;
-  creditAppliedCents: number;
-  amountDueCents: number;
-  creditRemainderCents: number;
   taxRate: string;
   discount: unknown;
 }
