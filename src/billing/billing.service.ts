@@ -9,7 +9,7 @@ import { noLiveSubscription } from '../subscriptions/subscriptions.errors';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import type { Subscription } from '../subscriptions/subscription.types';
 import type { BillingEstimateDto, BillingPreviewDto } from './dto/billing.dto';
-import { buildInvoice } from './invoice-builder';
+import { buildInvoice } from '../pricing/invoice-builder';
 
 const RUN_RATE_AGGREGATIONS = new Set(['sum', 'count']);
 /** The least time a run rate is measured over: 1 cpu-hour in the first 17 ms of a month is no rate. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BuiltInvoice, InvoiceLine, PricedPart, buildInvoice } from '../billing/invoice-builder';
-import { priceCharge } from '../billing/pricing/price-charge';
+import { BuiltInvoice, InvoiceLine, PricedPart, buildInvoice } from '../pricing/invoice-builder';
+import { priceCharge } from '../pricing/price-charge';
 import { CatalogService } from '../catalog/catalog.service';
 import type { ChargeDef } from '../catalog/catalog.types';
 import { APP_CONFIG } from '../config/config.module';

@@ -1,5 +1,5 @@
-import type { InvoiceLine } from '../billing/invoice-builder';
-import type { InvoiceTotals } from '../billing/pricing/invoice-totals';
+import type { InvoiceLine } from '../pricing/invoice-builder';
+import type { InvoiceTotals } from '../pricing/invoice-totals';
 import type { Discount } from '../subscriptions/domain/discount';
 
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { InvoiceLine } from '../billing/invoice-builder';
-import type { InvoiceTotals } from '../billing/pricing/invoice-totals';
+import type { InvoiceLine } from '../pricing/invoice-builder';
+import type { InvoiceTotals } from '../pricing/invoice-totals';
 import type { ChargeDef } from '../catalog/catalog.types';
 import { Transactions } from '../common/database/transactions';
 import type { Invoice, InvoiceStatus } from './invoice.types';

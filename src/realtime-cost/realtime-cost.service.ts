@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { InvoiceLine } from '../billing/invoice-builder';
-import { priceCharge } from '../billing/pricing/price-charge';
+import type { InvoiceLine } from '../pricing/invoice-builder';
+import { priceCharge } from '../pricing/price-charge';
 import { CatalogService } from '../catalog/catalog.service';
 import type { PlanDef } from '../catalog/catalog.types';
 import { Transactions } from '../common/database/transactions';

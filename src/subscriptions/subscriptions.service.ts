@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InvoiceLine, baseLines } from '../billing/invoice-builder';
+import { InvoiceLine, baseLines } from '../pricing/invoice-builder';
 import { CatalogService } from '../catalog/catalog.service';
 import { CostCentersService } from '../cost-centers/cost-centers.service';
 import type { PlanDef } from '../catalog/catalog.types';

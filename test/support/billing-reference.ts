@@ -1,7 +1,7 @@
 import type { CatalogFile, PlanDef } from '../../src/catalog/catalog.types';
 import { Dec } from '../../src/common/money/decimal';
 import { toMinorUnits } from '../../src/common/money/money';
-import { priceCharge } from '../../src/billing/pricing/price-charge';
+import { priceCharge } from '../../src/pricing/price-charge';
 import { addIntervals, periodContaining } from '../../src/subscriptions/domain/periods';
 import { activeSeconds } from '../../src/subscriptions/domain/proration';
 

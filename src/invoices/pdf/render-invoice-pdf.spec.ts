@@ -8,7 +8,7 @@ import {
 } from './invoice-pdf-format';
 import { renderInvoicePdf, type InvoicePdfInput, type InvoicePdfLine } from './render-invoice-pdf';
 import { readPdfText } from '../../../test/support/pdf-text';
-import { priceCharge } from '../../billing/pricing/price-charge';
+import { priceCharge } from '../../pricing/price-charge';
 
 type Invoice = InvoicePdfInput['invoice'];
 

@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import type { TierStep } from '../../billing/pricing/price-charge';
+import type { TierStep } from '../../pricing/price-charge';
 import {
   formatAmountCell,
   formatDate,

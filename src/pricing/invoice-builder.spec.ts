@@ -7,7 +7,7 @@ import { toMinorUnits } from '../common/money/money';
 import { makeDiscount } from '../subscriptions/domain/discount';
 import { activeSeconds } from '../subscriptions/domain/proration';
 import { PricedPart, baseLines, buildInvoice } from './invoice-builder';
-import { ChargeComputation, recomputeCharge } from './pricing/price-charge';
+import { ChargeComputation, recomputeCharge } from './price-charge';
 
 const catalog: CatalogFile = JSON.parse(fs.readFileSync(path.join(__dirname, '../../catalog/default.json'), 'utf8'));
 const plan = (id: string) => catalog.plans.find((p) => p.id === id)!;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import catalog from '../../../catalog/default.json';
-import { CatalogFile, ChargeDef, Tier } from '../../catalog/catalog.types';
-import { Dec } from '../../common/money/decimal';
-import { toMinorUnits } from '../../common/money/money';
+import catalog from '../../catalog/default.json';
+import { CatalogFile, ChargeDef, Tier } from '../catalog/catalog.types';
+import { Dec } from '../common/money/decimal';
+import { toMinorUnits } from '../common/money/money';
 import { ChargeComputation, TieredComputation, priceCharge, recomputeCharge } from './price-charge';
 
 const plans = (catalog as unknown as CatalogFile).plans;

@@ -1,5 +1,5 @@
-import { Dec } from '../../common/money/decimal';
-import { minorUnitDigits, sumCents } from '../../common/money/money';
+import { Dec } from '../common/money/decimal';
+import { minorUnitDigits, sumCents } from '../common/money/money';
 
 /**
  * An invoice's totals from its already-rounded lines (CONTRACT.md, Invoice). Everything here is

@@ -3,8 +3,8 @@ import { Dec } from '../common/money/decimal';
 import { toMinorUnits } from '../common/money/money';
 import type { Discount } from '../subscriptions/domain/discount';
 import { Pause, activeSeconds, proratedAmount } from '../subscriptions/domain/proration';
-import { InvoiceTotals, invoiceTotals } from './pricing/invoice-totals';
-import { priceCharge } from './pricing/price-charge';
+import { InvoiceTotals, invoiceTotals } from './invoice-totals';
+import { priceCharge } from './price-charge';
 
 export type LineType = 'base' | 'usage' | 'proration' | 'late_usage';
 

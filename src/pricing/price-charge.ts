@@ -1,6 +1,6 @@
-import { ChargeDef, ChargeModel, Tier } from '../../catalog/catalog.types';
-import { Dec } from '../../common/money/decimal';
-import { toMinorUnits } from '../../common/money/money';
+import { ChargeDef, ChargeModel, Tier } from '../catalog/catalog.types';
+import { Dec } from '../common/money/decimal';
+import { toMinorUnits } from '../common/money/money';
 
 /**
  * Prices one catalog charge for one period's aggregated usage (CONTRACT.md, Catalog). All
