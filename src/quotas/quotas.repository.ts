@@ -50,7 +50,7 @@ const QUOTAS_WITH_CALENDAR_USAGE = `
     ) END AS used
   FROM quotas q WHERE q.tenant_id = $1 AND q.metric = $2 ORDER BY q.created_at, q.id`;
 
-/** The only place quotas are queried; every method is scoped by tenant. */
+/** The only place quotas are queried (ingest's context reads their metrics in the one snapshot of cost-centers/ingest-context.repository.ts); every method is scoped by tenant. */
 @Injectable()
 export class QuotasRepository {
   constructor(

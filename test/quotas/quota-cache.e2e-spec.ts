@@ -38,12 +38,19 @@ describe('quota check state across instances', () => {
     expect(last).toEqual(expected);
   }
   const listening = (app: TestApp) => async () => app.app.get(PgListener).listening;
-  /** A check answered twice: the second must come from memory. */
+  /**
+   * A check answered twice: the second must come from memory. The NOTIFY of the quota just made
+   * may still arrive between the two (it drops the state, rightly) under load: then once more.
+   */
   async function expectCached(app: TestApp, tenant: string): Promise<void> {
-    await check(app, tenant);
-    const before = await hits(app);
-    expect((await check(app, tenant)).status).toBe(200);
-    expect(await hits(app)).toBe(before + 1);
+    let gained = 0;
+    for (let attempt = 0; attempt < 3 && gained !== 1; attempt++) {
+      await check(app, tenant);
+      const before = await hits(app);
+      expect((await check(app, tenant)).status).toBe(200);
+      gained = (await hits(app)) - before;
+    }
+    expect(gained).toBe(1);
   }
 
   beforeAll(async () => {

@@ -1,6 +1,8 @@
 import { Metrics } from '../../common/metrics/metrics';
 import type { UsageEvent } from '../usage-event.schema';
+import { IngestContextRepository } from '../../cost-centers/ingest-context.repository';
 import { IngestBatcher, IngestJob, distinctQuotaKeys } from './ingest-batcher';
+import { TenantIngestContexts } from './tenant-contexts';
 
 /** The elements of a text array parameter (test ids hold no comma, quote or backslash). */
 const elements = (literal: unknown): string[] => (literal as string).slice(1, -1).split(',').map((e) => e.replace(/^"|"$/g, ''));
@@ -44,7 +46,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 function batcher(pool: unknown): IngestBatcher {
   const catalog = { metric: () => ({ aggregation: 'sum' }) };
   const quotaCache = { invalidate: () => undefined };
-  return new IngestBatcher(pool as never, catalog as never, new Metrics(), quotaCache as never);
+  return new IngestBatcher(pool as never, catalog as never, new Metrics(), quotaCache as never, new TenantIngestContexts(new IngestContextRepository()));
 }
 
 describe('IngestBatcher scheduling', () => {

@@ -4,10 +4,12 @@ import { CatalogService } from '../../catalog/catalog.service';
 import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';
 import { PgPool, PreparedQuery } from '../../common/database/pg-pool';
-import { CostCenterRule, attributeCostCenter } from '../../cost-centers/cost-attribution';
+import { attributeCostCenter } from '../../cost-centers/cost-attribution';
+import type { TenantIngestContext } from '../../cost-centers/ingest-context.repository';
 import { QUOTA_CHANGES_CHANNEL, QuotaCache, QuotaKey, quotaChangePayloads } from '../../quotas/quota-cache';
 import type { UsageEvent } from '../usage-event.schema';
 import { EventToStore, StaleIngestContext, StoreMode, StoredKeys, eventKey, storeEvents } from './ingest-writer';
+import { TenantIngestContexts } from './tenant-contexts';
 import { Counter, Histogram } from 'prom-client';
 
 /** One request's events: all stored together or none (a batch is all or nothing). */
@@ -55,21 +57,6 @@ const RETRYABLE = new Set(['40P01', '40001']);
  * per this many commits, not one per commit.
  */
 const DEDUPE_COMMITS_AFTER_DUPLICATE = 100;
-/** Tenants whose ingest context is remembered; past this many the memory starts over. */
-const MAX_CACHED_CONTEXTS = 10_000;
-
-/**
- * What ingest needs about a tenant: its live cost centers (rule attribution, explicit ids) and
- * the metrics it has quotas on, at `version` (tenant_ingest_versions, bumped by triggers on any
- * write to cost_centers or quotas). Remembered per instance: the storing statement checks the
- * versions, so a context changed by any instance is never used to store.
- */
-interface TenantContext {
-  version: string;
-  centers: Array<{ id: string; rules: CostCenterRule[] }>;
-  quotaMetrics: ReadonlySet<string>;
-}
-
 /** The distinct (tenant, metric) pairs of some events: a batch mostly holds one or two. */
 export function distinctQuotaKeys(items: ReadonlyArray<{ tenantId: string; event: UsageEvent }>): QuotaKey[] {
   const keys: QuotaKey[] = [];
@@ -108,7 +95,6 @@ export class IngestBatcher implements OnApplicationShutdown {
   private readonly duplicateRedos: Counter;
   /** Commits left that store with ON CONFLICT without trying the plain INSERT first. */
   private dedupeCommitsLeft = 0;
-  private readonly contexts = new Map<string, TenantContext>();
   /** Autocommitted named statements on the pool (the optimistic path). */
   private readonly pooled: PreparedQuery = (name, text, values) => this.pg.prepared(name, text, values);
 
@@ -117,6 +103,7 @@ export class IngestBatcher implements OnApplicationShutdown {
     private readonly catalog: CatalogService,
     metrics: Metrics,
     private readonly quotaCache: QuotaCache,
+    private readonly contexts: TenantIngestContexts,
   ) {
     this.commits = new Counter({ name: 'usage_ingest_commits_total', help: 'Ingest transactions committed', registers: [metrics.registry] });
     this.commitSeconds = new Histogram({
@@ -227,7 +214,7 @@ export class IngestBatcher implements OnApplicationShutdown {
   private async store(jobs: IngestJob[]): Promise<Array<IngestOutcome | ProblemError>> {
     const tenantIds = [...new Set(jobs.map((j) => j.tenantId))];
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const { contexts, cached } = await this.contextsFor(this.pooled, tenantIds, attempt > 1);
+      const { contexts, cached } = await this.contexts.get(this.pooled, tenantIds, attempt > 1);
       const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
       // A refusal (unknown cost center) is only ever decided on a context just read.
       if (cached && outcomes.some((o) => o instanceof Error)) continue;
@@ -265,7 +252,7 @@ export class IngestBatcher implements OnApplicationShutdown {
          SELECT tenant_id FROM tenant_ingest_versions WHERE tenant_id = ANY($1) ORDER BY tenant_id FOR SHARE`,
         [tenantIds],
       );
-      const { contexts } = await this.contextsFor(db, tenantIds, true);
+      const { contexts } = await this.contexts.get(db, tenantIds, true);
       const { outcomes, toStore, firstOwner } = this.prepare(jobs, contexts);
       if (toStore.length === 0) return outcomes;
       return this.settle(outcomes, firstOwner, await this.storeWithQuotaNotice(db, toStore, contexts, 'dedupe'));
@@ -276,7 +263,7 @@ export class IngestBatcher implements OnApplicationShutdown {
    * Autocommitted: first as all new (plain INSERT), which is what ingest nearly always is; on a
    * unique violation nothing was stored and the group is stored again skipping recorded events.
    */
-  private async storeOptimistically(toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>): Promise<StoredKeys> {
+  private async storeOptimistically(toStore: EventToStore[], contexts: ReadonlyMap<string, TenantIngestContext>): Promise<StoredKeys> {
     if (this.dedupeCommitsLeft > 0) {
       this.dedupeCommitsLeft--;
       return this.storeWithQuotaNotice(this.pooled, toStore, contexts, 'dedupe');
@@ -299,7 +286,7 @@ export class IngestBatcher implements OnApplicationShutdown {
   }
 
   /** Attribution and per-job outcomes from the tenants' contexts; the events to store, first occurrence of each key only. */
-  private prepare(jobs: IngestJob[], contexts: ReadonlyMap<string, TenantContext>) {
+  private prepare(jobs: IngestJob[], contexts: ReadonlyMap<string, TenantIngestContext>) {
     const outcomes: Array<IngestOutcome | ProblemError> = [];
     // First occurrence of a (tenant, eventId) in this transaction is the one stored.
     const firstOwner = new Map<string, { job: number; index: number }>();
@@ -334,35 +321,12 @@ export class IngestBatcher implements OnApplicationShutdown {
   }
 
   /**
-   * The tenants' ingest contexts: remembered ones unless `fresh`, the others read (and
-   * remembered) in one round trip. `cached` says whether any came from memory.
-   */
-  private async contextsFor(db: PreparedQuery, tenantIds: string[], fresh: boolean): Promise<{ contexts: Map<string, TenantContext>; cached: boolean }> {
-    const contexts = new Map<string, TenantContext>();
-    const missing: string[] = [];
-    for (const t of tenantIds) {
-      const known = fresh ? undefined : this.contexts.get(t);
-      if (known) contexts.set(t, known);
-      else missing.push(t);
-    }
-    if (missing.length > 0) {
-      const loaded = await this.loadContexts(db, missing);
-      if (this.contexts.size + loaded.size > MAX_CACHED_CONTEXTS) this.contexts.clear();
-      for (const [t, c] of loaded) {
-        this.contexts.set(t, c);
-        contexts.set(t, c);
-      }
-    }
-    return { contexts, cached: missing.length < tenantIds.length };
-  }
-
-  /**
    * Quota state: the NOTIFY naming the batch's (tenant, metric) pairs is sent by the storing
    * statement, so other instances drop their cached quota state when, and only when, it commits;
    * this instance drops its own before any of the batch's requests is answered (also on failure:
    * a commit whose answer was lost may still have happened).
    */
-  private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantContext>, mode: StoreMode): Promise<StoredKeys> {
+  private async storeWithQuotaNotice(db: PreparedQuery, toStore: EventToStore[], contexts: ReadonlyMap<string, TenantIngestContext>, mode: StoreMode): Promise<StoredKeys> {
     const versions = new Map([...contexts].map(([t, c]) => [t, c.version]));
     const changed = distinctQuotaKeys(toStore);
     try {
@@ -376,31 +340,5 @@ export class IngestBatcher implements OnApplicationShutdown {
     } finally {
       this.quotaCache.invalidate(changed);
     }
-  }
-
-  /**
-   * The tenants' live cost centers (oldest first, for rule attribution), the metrics they have
-   * quotas on and their context versions, read in one statement (one snapshot, so each version is
-   * the version of what was read).
-   */
-  private async loadContexts(db: PreparedQuery, tenantIds: string[]): Promise<Map<string, TenantContext>> {
-    const [row] = await db<{
-      centers: Array<{ id: string; tenant_id: string; rules: CostCenterRule[] }> | null;
-      quotas: Array<{ tenant_id: string; metric: string }> | null;
-      versions: Array<{ tenant_id: string; version: string }> | null;
-    }>(
-      'ingest_tenant_context',
-      `SELECT
-         (SELECT json_agg(json_build_object('id', id, 'tenant_id', tenant_id, 'rules', rules) ORDER BY created_at, id)
-            FROM cost_centers WHERE tenant_id = ANY($1) AND archived_at IS NULL) AS centers,
-         (SELECT json_agg(DISTINCT jsonb_build_object('tenant_id', tenant_id, 'metric', metric)) FROM quotas WHERE tenant_id = ANY($1)) AS quotas,
-         (SELECT json_agg(json_build_object('tenant_id', tenant_id, 'version', version::text)) FROM tenant_ingest_versions WHERE tenant_id = ANY($1)) AS versions`,
-      [tenantIds],
-    );
-    const contexts = new Map<string, TenantContext>(tenantIds.map((t) => [t, { version: '0', centers: [], quotaMetrics: new Set<string>() }]));
-    for (const c of row.centers ?? []) contexts.get(c.tenant_id)!.centers.push({ id: c.id, rules: c.rules });
-    for (const q of row.quotas ?? []) (contexts.get(q.tenant_id)!.quotaMetrics as Set<string>).add(q.metric);
-    for (const v of row.versions ?? []) contexts.get(v.tenant_id)!.version = v.version;
-    return contexts;
   }
 }
