@@ -18,16 +18,10 @@ import type { AuthenticatedRequest } from '../auth/guards';
 import { callerScope } from '../auth/principal';
 import { ProblemDto } from '../http/problem.dto';
 import { Responded } from '../http/responded';
+import { IdempotencyKeysRepository, StoredIdempotencyKey } from './idempotency-keys.repository';
 import { stableStringify } from './stable-json';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-const TTL_HOURS = 24;
-
-interface StoredKey {
-  request_hash: string;
-  response_status: number | null;
-  response_body: unknown;
-}
 
 function requestHash(request: AuthenticatedRequest): string {
   const path = request.url.split('?')[0];
@@ -43,7 +37,10 @@ function requestHash(request: AuthenticatedRequest): string {
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly transactions: Transactions) {}
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly keys: IdempotencyKeysRepository,
+  ) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -63,17 +60,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async execute(scope: string, key: string, hash: string, defaultStatus: number, handler: () => Promise<unknown>): Promise<unknown> {
     // A stored 4xx must commit with its key, so it is returned from the transaction and thrown after.
-    const outcome = await this.transactions.run(async (em): Promise<{ result: unknown } | { error: unknown }> => {
-      await em.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at < now()', [scope, key]);
-      const inserted: unknown[] = await em.query(
-        `INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
-         VALUES ($1, $2, $3, now() + interval '${TTL_HOURS} hours')
-         ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
-        [scope, key, hash],
-      );
-      if (inserted.length === 0) return { result: this.replay(await this.load(em, scope, key), hash) };
+    const outcome = await this.transactions.run(async (): Promise<{ result: unknown } | { error: unknown }> => {
+      if (!(await this.keys.claim(scope, key, hash))) return { result: this.replay(await this.keys.find(scope, key), hash) };
 
-      await em.query('SAVEPOINT idempotent_handler');
+      await this.keys.beginHandler();
       let status: number;
       let body: unknown;
       let result: unknown;
@@ -85,46 +75,29 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const problem = toProblem(err).body;
         const storable = problem.status >= 400 && problem.status < 500 && problem.code !== 'VALIDATION_FAILED';
         if (!storable) throw err;
-        await em.query('ROLLBACK TO SAVEPOINT idempotent_handler');
-        await this.store(em, scope, key, problem.status, problem);
+        await this.keys.undoHandler();
+        await this.keys.storeResponse(scope, key, problem.status, problem);
         return { error: err };
       }
-      await this.store(em, scope, key, status, body ?? null);
+      await this.keys.storeResponse(scope, key, status, body ?? null);
       return { result };
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
   }
 
-  private async load(em: { query: (sql: string, p: unknown[]) => Promise<StoredKey[]> }, scope: string, key: string): Promise<StoredKey | undefined> {
-    const rows = await em.query(
-      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
-      [scope, key],
-    );
-    return rows[0];
-  }
-
-  private replay(stored: StoredKey | undefined, hash: string): Responded<unknown> {
-    if (!stored || stored.response_status === null) {
+  private replay(stored: StoredIdempotencyKey | undefined, hash: string): Responded<unknown> {
+    if (!stored || stored.responseStatus === null) {
       throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
     }
-    if (stored.request_hash !== hash) {
+    if (stored.requestHash !== hash) {
       throw new ProblemError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different request');
     }
-    if (stored.response_status >= 400) {
-      const body = stored.response_body as { detail?: string };
-      throw new HttpException(stored.response_body as Record<string, unknown>, stored.response_status, { description: body.detail });
+    if (stored.responseStatus >= 400) {
+      const body = stored.responseBody as { detail?: string };
+      throw new HttpException(stored.responseBody as Record<string, unknown>, stored.responseStatus, { description: body.detail });
     }
-    return new Responded(stored.response_status, stored.response_body, { 'Idempotent-Replayed': 'true' });
-  }
-
-  private store(em: { query: (sql: string, p: unknown[]) => Promise<unknown> }, scope: string, key: string, status: number, body: unknown): Promise<unknown> {
-    return em.query('UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2', [
-      scope,
-      key,
-      status,
-      JSON.stringify(body),
-    ]);
+    return new Responded(stored.responseStatus, stored.responseBody, { 'Idempotent-Replayed': 'true' });
   }
 }
 

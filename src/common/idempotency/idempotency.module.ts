@@ -1,6 +1,6 @@
 import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 /** Expired keys are ignored when met; this sweep only keeps the table small. */
@@ -8,12 +8,12 @@ import { IdempotencyInterceptor } from './idempotency.interceptor';
 export class IdempotencySweeper {
   private readonly logger = new Logger(IdempotencySweeper.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly keys: IdempotencyKeysRepository) {}
 
   @Interval(60 * 60 * 1000)
   async sweep(): Promise<void> {
     try {
-      await this.dataSource.query('DELETE FROM idempotency_keys WHERE expires_at < now()');
+      await this.keys.sweepExpired();
     } catch (e) {
       this.logger.warn(`idempotency sweep failed: ${(e as Error).message}`);
     }
@@ -21,5 +21,5 @@ export class IdempotencySweeper {
 }
 
 @Global()
-@Module({ providers: [IdempotencyInterceptor, IdempotencySweeper], exports: [IdempotencyInterceptor] })
+@Module({ providers: [IdempotencyInterceptor, IdempotencyKeysRepository, IdempotencySweeper], exports: [IdempotencyInterceptor, IdempotencyKeysRepository] })
 export class IdempotencyModule {}
