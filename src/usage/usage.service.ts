@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { CatalogService } from '../catalog/catalog.service';
 import { ValidationFailed } from '../common/errors/problem';
 import { Responded } from '../common/http/responded';
@@ -9,6 +8,7 @@ import { QuotaState, QuotasService } from '../quotas/quotas.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import type { UsageBatchResultDto, UsageEventDto, UsageSummaryDto, UsageSummaryQuery } from './dto/usage.dto';
 import { IngestBatcher } from './ingest/ingest-batcher';
+import { UsageEventsRepository } from './usage-events.repository';
 import { UsageReader } from './usage-reader';
 import type { UsageEvent } from './usage-event.schema';
 
@@ -23,7 +23,7 @@ export class UsageService {
     private readonly reader: UsageReader,
     private readonly quotas: QuotasService,
     private readonly catalog: CatalogService,
-    private readonly dataSource: DataSource,
+    private readonly events: UsageEventsRepository,
     private readonly subscriptions: SubscriptionsService,
   ) {}
 
@@ -46,20 +46,17 @@ export class UsageService {
         quota,
       });
     }
-    const [original] = await this.dataSource.query(
-      `SELECT event_id, metric, quantity::text AS quantity, ts, resource_type, resource_id, cost_center_id, properties
-       FROM usage_events WHERE tenant_id = $1 AND event_id = $2`,
-      [tenantId, event.eventId],
-    );
+    // Recorded before: the answer shows the event as first stored (a repeat's other fields are ignored).
+    const original = (await this.events.find(tenantId, event.eventId))!;
     return new Responded(200, {
-      eventId: original.event_id,
+      eventId: original.eventId,
       tenantId,
       metric: original.metric,
       quantity: new Dec(original.quantity).toFixed(),
-      timestamp: original.ts,
-      resourceType: original.resource_type,
-      resourceId: original.resource_id,
-      costCenterId: original.cost_center_id,
+      timestamp: original.timestamp,
+      resourceType: original.resourceType,
+      resourceId: original.resourceId,
+      costCenterId: original.costCenterId,
       properties: original.properties,
       duplicate: true,
       quota: original.metric === event.metric ? quota : await this.quotaStateAfterCommit(tenantId, original.metric, outcome.metricsWithQuotas),
