@@ -68,9 +68,9 @@ export class UsageReader {
   async aggregate(q: UsageQuery): Promise<UsageAggregate[]> {
     const metrics = q.metrics ?? this.catalog.allMetrics().map((m) => m.key);
     if (metrics.length === 0 || q.from.getTime() >= q.to.getTime()) return [];
-    // Grouping by day must not read month rows. Minute rows exist for every resource together
-    // only: per-resource reads keep raw edges.
-    const segments = windowSegments(q.from, q.to, q.groupBy === 'day' ? 'd' : 'm', q.groupBy === 'resource' ? null : minuteHorizon());
+    // Grouping by day must not read month rows. Minute rows exist per resource too, so every
+    // grouping reads raw events only within a minute of a recent window's edges.
+    const segments = windowSegments(q.from, q.to, q.groupBy === 'day' ? 'd' : 'm', minuteHorizon());
     const rows = await this.readRollups(q, metrics, segments);
     const uniqueMetrics = metrics.map((k) => this.catalog.metric(k)!).filter((m) => m && m.aggregation === 'unique_count');
     const distinct = uniqueMetrics.length > 0 ? await this.readDistinct(q, uniqueMetrics.map((m) => ({ key: m.key, property: m.property! })), segments) : new Map<string, number>();
