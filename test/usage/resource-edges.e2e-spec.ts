@@ -104,4 +104,22 @@ describe('per-resource reads at unaligned window edges', () => {
     await compact();
     expect((await read()).map((r) => r.body)).toEqual(before.map((r) => r.body));
   });
+  it('prices a by-resource window as the timeline does: sums and maxima taken from the per-resource rows', async () => {
+    const created = await request('POST', `${API}/tenants/re4/subscriptions`, { token: platformAdmin(), body: { planId: 'business-monthly', trial: false } });
+    expect(created.status).toBe(201);
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const m = hour - 2 * 3_600_000 + 20 * 60_000;
+    await ingest('re4', m);
+    // Minutes 1–3 of both resources: peak nodes 41 (the max of 40 on a and 41 on b, not their sum).
+    const window = `from=${iso(m + 30_000)}&to=${iso(m + 3 * 60_000 + 30_000)}`;
+    const get = (path: string) => request('GET', `${API}/realtime-cost/tenants/re4/${path}${window}`, { token: platformAdmin() });
+    for (let folded = 0; folded < 2; folded++) {
+      const [byResource, timeline] = await Promise.all([get('by-resource?'), get('timeline?granularity=hour&')]);
+      expect([byResource.status, timeline.status]).toEqual([200, 200]);
+      // (41 − 4 included) × 40.00, plus 21 cpu-hours (2.5 + 3.5 + 4.5 on each resource) × 0.11.
+      expect(byResource.body.totalCents).toBe(148000 + 231);
+      expect(byResource.body.totalCents).toBe(timeline.body.buckets[timeline.body.buckets.length - 1].cumulativeCents);
+      await compact();
+    }
+  });
 });
