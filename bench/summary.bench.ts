@@ -2,11 +2,13 @@
  * 4. Usage summary latency on a large table: BENCH_SUMMARY_EVENTS (10,000,000) events of
  * BENCH_SUMMARY_TENANTS tenants bulk-loaded with COPY while the service is stopped (one tenant
  * holds a tenth, 1,000,000, another a hundredth, 100,000, all in the current UTC month so
- * far), rollups rebuilt with rebuildRollups(), then sequential GET …/usage/summary.
+ * far), rollups rebuilt with rebuildRollups(), then sequential GET …/usage/summary; and one more
+ * tenant with 1,000,000 events in the last hours, read over an unaligned window (summary-edges.bench.ts).
  */
 import * as http from 'node:http';
 import type { Client } from 'pg';
 import { rebuildRollups } from '../src/usage/rollups/rebuild-rollups';
+import { DENSE_EVENTS, DENSE_TENANT, denseChunks, denseReads, denseWindow } from './summary-edges.bench';
 import { API, BenchContext } from './lib/context';
 import { copyChunks, copyLine, tenantIds } from './lib/events';
 import { httpRequest } from './lib/http';
@@ -126,16 +128,22 @@ export async function summaryBench(ctx: BenchContext): Promise<void> {
   );
 
   await service.stop();
-  const streams = balance(tenants, (t) => t.n, cfg.copyStreams);
+  const dense = denseWindow(now.getTime());
+  const loads = [
+    ...tenants.map((t) => ({ ...t, chunks: () => tenantChunks(t.id, t.n, monthStart, spanMs) })),
+    { id: DENSE_TENANT, n: DENSE_EVENTS, chunks: () => denseChunks(dense) },
+  ];
+  const streams = balance(loads, (t) => t.n, cfg.copyStreams);
   const [, loadMs] = await timed(() =>
     parallel(ctx, streams.length, streams, async (c, group) => {
       await c.query('SET synchronous_commit = off');
-      for (const t of group) await copyChunks(c, 'usage_events', tenantChunks(t.id, t.n, monthStart, spanMs));
+      for (const t of group) await copyChunks(c, 'usage_events', t.chunks());
     }),
   );
-  console.log(`  COPY load: ${fmt(total, 0)} events in ${seconds(loadMs)} (${fmt(total / (loadMs / 1000), 0)} rows/s, ${streams.length} streams)`);
+  const loaded = total + DENSE_EVENTS;
+  console.log(`  COPY load: ${fmt(loaded, 0)} events in ${seconds(loadMs)} (${fmt(loaded / (loadMs / 1000), 0)} rows/s, ${streams.length} streams)`);
 
-  const chunks = chunksOf(tenants, Math.max(big, 1));
+  const chunks = chunksOf(loads, Math.max(big, 1));
   const [, rebuildMs] = await timed(() =>
     parallel(ctx, cfg.copyStreams, chunks, async (c, chunk) => {
       await c.query('BEGIN');
@@ -159,7 +167,7 @@ export async function summaryBench(ctx: BenchContext): Promise<void> {
     return rows[0];
   });
   console.log(`  VACUUM ANALYZE in ${seconds(analyzeMs)}; usage_events ${sizes.events} rows, usage_rollup_totals ${sizes.rollups} rows, database ${sizes.size}`);
-  report.add({ bench: BENCH, name: `COPY load of ${fmt(total, 0)} events`, value: loadMs / 1000, unit: 's' });
+  report.add({ bench: BENCH, name: `COPY load of ${fmt(loaded, 0)} events`, value: loadMs / 1000, unit: 's' });
   report.add({ bench: BENCH, name: 'rebuildRollups of all tenants', value: rebuildMs / 1000, unit: 's' });
 
   await service.start();
@@ -210,5 +218,6 @@ export async function summaryBench(ctx: BenchContext): Promise<void> {
   } finally {
     agent.destroy();
   }
+  await denseReads(ctx, dense);
   console.log(`  ${service.takeLogSummary()}`);
 }

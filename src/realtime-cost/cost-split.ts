@@ -52,7 +52,10 @@ export function splitCosts(costByMetric: ReadonlyMap<string, number>, rows: read
   const byMetric = new Map<string, AttributedUsage[]>();
   for (const r of [...rows].sort(compareKeys)) {
     entry(r).usage.push({ metric: r.metric, quantity: r.value });
-    byMetric.set(r.metric, [...(byMetric.get(r.metric) ?? []), r]);
+    // Appended in place: copying the list for each row made a split quadratic in the resources.
+    const parts = byMetric.get(r.metric);
+    if (parts) parts.push(r);
+    else byMetric.set(r.metric, [r]);
   }
   for (const [metric, cents] of costByMetric) {
     const parts = byMetric.get(metric) ?? [];

@@ -4,6 +4,7 @@ import { Transactions } from '../common/database/transactions';
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
 import { ALL_RESOURCES, splitResourceKey } from './rollups/resource-key';
+import { latestTriple } from './rollups/rollup-families';
 import { Segment, addUnit, deltaMinutesSql, minuteHorizon, windowSegments } from './rollups/window-segments';
 
 export type GroupBy = 'metric' | 'resource' | 'costCenter' | 'day';
@@ -68,9 +69,9 @@ export class UsageReader {
   async aggregate(q: UsageQuery): Promise<UsageAggregate[]> {
     const metrics = q.metrics ?? this.catalog.allMetrics().map((m) => m.key);
     if (metrics.length === 0 || q.from.getTime() >= q.to.getTime()) return [];
-    // Grouping by day must not read month rows. Minute rows exist for every resource together
-    // only: per-resource reads keep raw edges.
-    const segments = windowSegments(q.from, q.to, q.groupBy === 'day' ? 'd' : 'm', q.groupBy === 'resource' ? null : minuteHorizon());
+    // Grouping by day must not read month rows. Minute rows exist per resource too, so every
+    // grouping reads raw events only within a minute of a recent window's edges.
+    const segments = windowSegments(q.from, q.to, q.groupBy === 'day' ? 'd' : 'm', minuteHorizon());
     const rows = await this.readRollups(q, metrics, segments);
     const uniqueMetrics = metrics.map((k) => this.catalog.metric(k)!).filter((m) => m && m.aggregation === 'unique_count');
     const distinct = uniqueMetrics.length > 0 ? await this.readDistinct(q, uniqueMetrics.map((m) => ({ key: m.key, property: m.property! })), segments) : new Map<string, number>();
@@ -103,8 +104,6 @@ export class UsageReader {
 
   private async readRollups(q: UsageQuery, metrics: string[], segments: Segment[]): Promise<Row[]> {
     const params: unknown[] = [q.tenantId, metrics];
-    // Sorting rows to find the latest value is the costly part: only `latest` metrics need it.
-    const latestMetrics = metrics.filter((m) => this.catalog.metric(m)?.aggregation === 'latest');
     const p = (v: unknown) => `$${params.push(v)}`;
     const [gcc, gres, gday] = GROUP_SQL[q.groupBy].rollup;
     const [rcc, rres, rday] = GROUP_SQL[q.groupBy].raw;
@@ -133,9 +132,18 @@ export class UsageReader {
          FROM usage_rollup_deltas WHERE tenant_id = $1 AND metric = ANY($2) AND ${deltaMinutes}${ccFilter()}`,
       );
     }
+    // The latest value is max() of a (ts, seq, value) array, not array_agg(… ORDER BY ts): an
+    // ordered aggregate makes PostgreSQL sort every row of the query by the group keys instead
+    // of hashing them, and over the 13,767 rows of a per-resource read of minute rows (issue #16
+    // item 10) that sort took most of the query (25–40 against 10 ms hashed). The array is built
+    // only for the rows of metrics read as `latest`.
+    const latestMetrics = metrics.filter((m) => this.catalog.metric(m)?.aggregation === 'latest');
+    const latest =
+      latestMetrics.length === 0
+        ? 'NULL::text'
+        : `((max(${latestTriple('latest_ts', 'latest_seq', 'latest_value')}) FILTER (WHERE metric = ANY(${p(latestMetrics)})))[3])::text`;
     const sql = `
-      SELECT metric, grp_cc, grp_res, grp_day, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max,
-        ((array_agg(latest_value ORDER BY latest_ts DESC, latest_seq DESC) FILTER (WHERE metric = ANY(${p(latestMetrics)})))[1])::text AS latest
+      SELECT metric, grp_cc, grp_res, grp_day, sum(sum)::text AS sum, sum(count)::text AS count, max(max)::text AS max, ${latest} AS latest
       FROM (${parts.join('\n UNION ALL \n')}) parts
       GROUP BY metric, grp_cc, grp_res, grp_day
       ORDER BY metric, grp_day NULLS FIRST, grp_cc NULLS FIRST, grp_res NULLS FIRST`;

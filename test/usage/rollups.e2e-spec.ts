@@ -145,6 +145,19 @@ describe('rollups equal the aggregation of raw events (property)', () => {
         )
       ).rows;
     expect(await latestValues()).toEqual([{ v: '3' }]);
+    // Summaries pick the same winner from rollup rows (a whole hour) and from raw events (an
+    // unaligned window), for every grouping.
+    const summaryValues = async (from: string, to: string) => {
+      const values: string[] = [];
+      for (const groupBy of ['metric', 'resource', 'costCenter', 'day']) {
+        const res = await request('GET', `${API}/tenants/${tenant}/usage/summary?groupBy=${groupBy}&metric=warehouse.seats&from=${from}&to=${to}`, { token: serviceToken() });
+        expect(res.status).toBe(200);
+        values.push(...res.body.items.map((i: { value: string }) => i.value));
+      }
+      return values;
+    };
+    expect(await summaryValues('2026-02-03T04:00:00Z', '2026-02-03T05:00:00Z')).toEqual(['3', '3', '3', '3']);
+    expect(await summaryValues('2026-02-03T04:05:06.500Z', '2026-02-03T04:05:07.250Z')).toEqual(['3', '3', '3', '3']);
     // Stored as one delta (one finest bucket), not folded: nothing folds in this file unless told.
     expect(await deltasOf(tenant)).toBe(1);
     expect((await seats(['t-d'], ['5'])).status).toBe(200);

@@ -1,9 +1,11 @@
 /**
- * Rollup families: resource_key '*' (every resource together) for minute, hour, day and month;
- * one resource for hour, day and month. `g` is the granularity code stored in the rows.
+ * Rollup families: resource_key '*' (every resource together) and one resource, each for minute,
+ * hour, day and month. `g` is the granularity code stored in the rows. Minute rows (both kinds)
+ * are read only for recent buckets and swept after a few days (`RollupSweeper`); per-resource
+ * ones let a per-resource read take raw events only within a minute of each edge, as the others do.
  */
 export const ROLLUP_FAMILIES_SQL = `(VALUES ('i', 'minute', false), ('h', 'hour', false), ('d', 'day', false), ('m', 'month', false),
-  ('h', 'hour', true), ('d', 'day', true), ('m', 'month', true)) AS g(g, unit, per_resource)`;
+  ('i', 'minute', true), ('h', 'hour', true), ('d', 'day', true), ('m', 'month', true)) AS g(g, unit, per_resource)`;
 
 /** The key of the compaction's advisory lock (exclusive); a rebuild holds it shared so no compaction runs beside it. */
 export const COMPACTION_LOCK_KEY = "hashtext('billing:rollup-compaction')";

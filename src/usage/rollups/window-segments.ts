@@ -18,7 +18,7 @@ export interface Segment {
 const ORDER: Granularity[] = ['m', 'd', 'h', 'i'];
 
 /**
- * Minute rollups ('i') are kept for every resource together and swept after a few days
+ * Minute rollups ('i'), of every resource together and per resource, are swept after a few days
  * (`RollupSweeper`): readers use them only for buckets younger than this, the sweep deletes only
  * rows older than `MINUTE_ROLLUP_SWEEP_AFTER_MS`, so a read never meets a half-swept range.
  */
@@ -52,9 +52,8 @@ export function ceilTo(t: Date, g: Granularity): Date {
 
 /**
  * Segments tiling [from, to) exactly, in time order. `coarsest` caps the granularity (grouping
- * by day must not read month rows; per-resource rollups stop at days). Minute segments are used
- * only when `minutesFrom` is given, and only for stretches starting at or after it (minute rows
- * exist for every resource together, and only for recent buckets).
+ * by day must not read month rows). Minute segments are used only when `minutesFrom` is given,
+ * and only for stretches starting at or after it (minute rows exist only for recent buckets).
  */
 export function windowSegments(from: Date, to: Date, coarsest: Exclude<Granularity, 'i'> = 'm', minutesFrom: Date | null = null): Segment[] {
   const allowed = ORDER.slice(ORDER.indexOf(coarsest)).filter((g) => g !== 'i' || minutesFrom !== null);
