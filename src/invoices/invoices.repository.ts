@@ -222,4 +222,13 @@ export class InvoicesRepository {
   async forgetBilledUsage(invoiceId: string): Promise<void> {
     await this.tx.manager().query('DELETE FROM billed_usage WHERE invoice_id = $1', [invoiceId]);
   }
+
+  /** When a metric's usage of a billed window was last billed (its billed_usage row written), or null. */
+  async billedUsageWrittenAt(subscriptionId: string, metric: string, periodStart: Date): Promise<Date | null> {
+    const rows = await this.tx.manager().query<Array<{ updated_at: Date }>>(
+      'SELECT updated_at FROM billed_usage WHERE subscription_id = $1 AND period_start = $2 AND metric = $3',
+      [subscriptionId, periodStart, metric],
+    );
+    return rows[0]?.updated_at ?? null;
+  }
 }

@@ -9,7 +9,6 @@ import { CostAlertsRepository } from './alerts/cost-alerts.repository';
 import { CostAlertsService } from './alerts/cost-alerts.service';
 import { REALTIME_COST_CONFIG, loadRealtimeCostConfig } from './realtime-cost.config';
 import { RealtimeCostController } from './realtime-cost.controller';
-import { RealtimeCostRepository } from './realtime-cost.repository';
 import { RealtimeCostService } from './realtime-cost.service';
 
 /**
@@ -22,7 +21,6 @@ import { RealtimeCostService } from './realtime-cost.service';
   controllers: [RealtimeCostController],
   providers: [
     { provide: REALTIME_COST_CONFIG, useFactory: () => loadRealtimeCostConfig(process.env) },
-    RealtimeCostRepository,
     RealtimeCostService,
     CostAlertsRepository,
     CostAlertsService,

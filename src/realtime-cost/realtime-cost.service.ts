@@ -7,13 +7,15 @@ import { Transactions } from '../common/database/transactions';
 import { ValidationFailed } from '../common/errors/problem';
 import { Dec } from '../common/money/decimal';
 import { InvoiceComposer } from '../invoices/invoice-composer';
+import { InvoicesRepository } from '../invoices/invoices.repository';
 import { noLiveSubscription } from '../subscriptions/subscriptions.errors';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import type { Subscription } from '../subscriptions/subscription.types';
 import { UsageAggregate, UsageReader } from '../usage/usage-reader';
+import { UsageEventsRepository } from '../usage/usage-events.repository';
+import { UsageTimelineReader } from '../usage/usage-timeline.reader';
 import { AttributedCost, addSplit, splitCosts } from './cost-split';
 import type { CostByResourceDto, CurrentCostDto, MetricCostDto, TimelineDto, TimelineQuery, WindowQuery } from './dto/realtime-cost.dto';
-import { RealtimeCostRepository } from './realtime-cost.repository';
 import { MAX_BUCKETS, bucketBounds, bucketIndex, cumulativeUsage } from './timeline';
 
 const MAX_WINDOW_MS = 5 * 366 * 86_400_000;
@@ -49,7 +51,9 @@ export class RealtimeCostService {
     private readonly composer: InvoiceComposer,
     private readonly usage: UsageReader,
     private readonly catalog: CatalogService,
-    private readonly repository: RealtimeCostRepository,
+    private readonly buckets: UsageTimelineReader,
+    private readonly events: UsageEventsRepository,
+    private readonly invoices: InvoicesRepository,
     private readonly tx: Transactions,
   ) {}
 
@@ -116,8 +120,8 @@ export class RealtimeCostService {
       const metrics = [...new Set(plan.charges.map((c) => c.metric))];
       const unique = metrics.map((k) => this.catalog.metric(k)).filter((m) => m?.aggregation === 'unique_count' && m.property);
       const [rows, firsts] = await Promise.all([
-        this.repository.usageBuckets(tenantId, window.from, window.to, granularity, metrics),
-        this.repository.firstSeen(tenantId, window.from, window.to, granularity, unique.map((m) => ({ key: m!.key, property: m!.property! }))),
+        this.buckets.usageBuckets(tenantId, window.from, window.to, granularity, metrics),
+        this.buckets.firstSeen(tenantId, window.from, window.to, granularity, unique.map((m) => ({ key: m!.key, property: m!.property! }))),
       ]);
       const cumulative = cumulativeUsage(
         bounds.length,
@@ -230,7 +234,9 @@ export class RealtimeCostService {
     for (const l of lateLines) {
       if (!l.metric || l.amountCents === 0) continue;
       const byCount = this.catalog.metric(l.metric)?.aggregation === 'count';
-      const weights = await this.repository.lateEventsByResource(s.tenantId, s.id, l.metric, { start: l.periodStart, end: l.periodEnd }, byCount);
+      // The events a late_usage line charges for: those of its window ingested since the window was last billed.
+      const billedAt = await this.invoices.billedUsageWrittenAt(s.id, l.metric, l.periodStart);
+      const weights = billedAt === null ? [] : await this.events.byResourceIngestedSince(s.tenantId, l.metric, { from: l.periodStart, to: l.periodEnd }, billedAt, byCount);
       addSplit(costs, l.amountCents, weights);
     }
     return costs.sort(

@@ -1,7 +1,8 @@
 import type { Aggregation } from '../catalog/catalog.types';
 import { Dec } from '../common/money/decimal';
+import type { TimelineGranularity } from '../usage/usage-timeline.reader';
 
-export type TimelineGranularity = 'hour' | 'day';
+export type { TimelineGranularity };
 
 export const UNIT_MS: Record<TimelineGranularity, number> = { hour: 3_600_000, day: 86_400_000 };
 

@@ -8,13 +8,12 @@ import { RollupCompactor } from './rollups/rollup-compactor';
 import { RollupSweeper } from './rollups/rollup-sweeper';
 import { UsageReaderModule } from './usage-reader.module';
 import { UsageController } from './usage.controller';
-import { UsageEventsRepository } from './usage-events.repository';
 import { UsageService } from './usage.service';
 
 @Module({
   imports: [UsageReaderModule, QuotasModule, SubscriptionsModule, CostCentersModule],
   controllers: [UsageController],
-  providers: [IngestBatcher, TenantIngestContexts, UsageEventsRepository, UsageService, RollupSweeper, RollupCompactor],
+  providers: [IngestBatcher, TenantIngestContexts, UsageService, RollupSweeper, RollupCompactor],
   exports: [IngestBatcher],
 })
 export class UsageModule {}

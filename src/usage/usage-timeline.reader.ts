@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
-import { deltaMinutesSql, minuteHorizon, windowSegments } from '../usage/rollups/window-segments';
-import type { AttributionKey } from './cost-split';
-import type { TimelineGranularity } from './timeline';
+import { deltaMinutesSql, minuteHorizon, windowSegments } from './rollups/window-segments';
+
+export type TimelineGranularity = 'hour' | 'day';
 
 export interface BucketRow {
   metric: string;
@@ -17,11 +17,12 @@ export interface BucketRow {
 const TRUNC: Record<TimelineGranularity, string> = { hour: 'hour', day: 'day' };
 
 /**
- * The reads real-time cost needs beyond UsageReader: usage per UTC hour or day (timelines) from
- * the exact rollups and the raw events at the window's edges, and the resources of late events.
+ * Usage per UTC hour or day (real-time timelines): from the exact rollups and the raw events at
+ * the window's edges, as UsageReader reads windows. Part of usage's reader API: the usage tables
+ * are read only under usage/.
  */
 @Injectable()
-export class RealtimeCostRepository {
+export class UsageTimelineReader {
   constructor(private readonly tx: Transactions) {}
 
   private query<T>(sql: string, params: unknown[]): Promise<T[]> {
@@ -100,34 +101,5 @@ export class RealtimeCostRepository {
       params,
     );
     return rows.map((r) => ({ metric: r.metric, bucket: r.bucket, count: Number(r.n) }));
-  }
-
-  /**
-   * The resources of a billed period's events that arrived after the period's metric was last
-   * billed (ingested at or after its billed_usage row was written): what a late_usage line
-   * charges for. Weight: event count for count metrics, else quantity.
-   */
-  async lateEventsByResource(
-    tenantId: string,
-    subscriptionId: string,
-    metric: string,
-    period: { start: Date; end: Date },
-    byCount: boolean,
-  ): Promise<Array<AttributionKey & { weight: Dec }>> {
-    const rows = await this.query<{ resource_type: string | null; resource_id: string | null; cost_center_id: string | null; weight: string }>(
-      `SELECT e.resource_type, e.resource_id, e.cost_center_id::text AS cost_center_id,
-         ${byCount ? 'count(*)' : 'sum(e.quantity)'}::text AS weight
-       FROM usage_events e
-       JOIN billed_usage b ON b.subscription_id = $2 AND b.period_start = $4 AND b.metric = $3
-       WHERE e.tenant_id = $1 AND e.metric = $3 AND e.ts >= $4 AND e.ts < $5 AND e.ingested_at >= b.updated_at
-       GROUP BY 1, 2, 3`,
-      [tenantId, subscriptionId, metric, period.start, period.end],
-    );
-    return rows.map((r) => ({
-      resourceType: r.resource_id === null ? null : r.resource_type,
-      resourceId: r.resource_type === null ? null : r.resource_id,
-      costCenterId: r.cost_center_id,
-      weight: new Dec(r.weight),
-    }));
   }
 }
