@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PgPool } from '../common/database/pg-pool';
 import { Transactions } from '../common/database/transactions';
 import { Dec } from '../common/money/decimal';
+import { GRANULARITY } from '../usage/rollups/window-segments';
 import { QUOTA_CHANGES_CHANNEL, QuotaKey, quotaChangePayloads } from './quota-cache';
 import type { Enforcement, Quota, QuotaPeriod } from './quota-state';
 
@@ -44,7 +45,7 @@ const QUOTAS_WITH_CALENDAR_USAGE = `
       SELECT (CASE $3 WHEN 'max' THEN coalesce(max(r.max), 0) WHEN 'count' THEN coalesce(sum(r.count), 0) ELSE coalesce(sum(r.sum), 0) END)::text
       FROM usage_rollups r
       WHERE r.tenant_id = q.tenant_id AND r.metric = q.metric AND r.resource_key = '*'
-        AND r.granularity = (CASE q.period WHEN 'day' THEN 'd' ELSE 'm' END)::"char"
+        AND r.granularity = (CASE q.period WHEN 'day' THEN '${GRANULARITY.day}' ELSE '${GRANULARITY.month}' END)::"char"
         AND r.bucket_start = (CASE q.period WHEN 'day' THEN $4::timestamptz ELSE $5::timestamptz END)
         AND (q.cost_center_id IS NULL OR r.cost_center_key = q.cost_center_id::text)
     ) END AS used

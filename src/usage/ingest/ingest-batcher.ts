@@ -1,5 +1,5 @@
-import { isUniqueViolation } from '../../common/database/pg-errors';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { isUniqueViolation } from '../../common/database/pg-errors';
 import { CatalogService } from '../../catalog/catalog.service';
 import { FieldError, ProblemError } from '../../common/errors/problem';
 import { Metrics } from '../../common/metrics/metrics';

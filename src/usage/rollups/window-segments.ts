@@ -5,7 +5,9 @@
  * minutes (or, where minute rows are not read, two hours) of raw events, however many events the
  * month holds.
  */
-export type Granularity = 'm' | 'd' | 'h' | 'i';
+/** The rollup granularities by name, as stored in the `granularity` column ("char"). */
+export const GRANULARITY = { month: 'm', day: 'd', hour: 'h', minute: 'i' } as const;
+export type Granularity = (typeof GRANULARITY)[keyof typeof GRANULARITY];
 export type SegmentKind = Granularity | 'raw';
 
 export interface Segment {
