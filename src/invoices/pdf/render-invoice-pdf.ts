@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import type { InvoiceLine } from '../../pricing/invoice-builder';
 import type { TierStep } from '../../pricing/price-charge';
 import {
   formatAmountCell,
@@ -12,20 +13,10 @@ import {
 } from './invoice-pdf-format';
 
 export type InvoicePdfStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
-export type InvoicePdfLineType = 'base' | 'usage' | 'proration' | 'late_usage';
+export type InvoicePdfLineType = InvoiceLine['type'];
 
-export interface InvoicePdfLine {
-  type: InvoicePdfLineType;
-  description: string;
-  metric: string | null;
-  quantity: string | null;
-  unitPrice: string | null;
-  amountCents: number;
-  periodStart: Date;
-  periodEnd: Date;
-  /** The line's computation: tiered and package charges print their steps as sub-rows. */
-  computation?: Record<string, unknown> | null;
-}
+/** An invoice line as printed; its computation (optional here) gives tiered and package lines their sub-rows. */
+export type InvoicePdfLine = Omit<InvoiceLine, 'computation'> & { computation?: Record<string, unknown> | null };
 
 export interface InvoicePdfInput {
   issuer: { name: string; address: string[]; email?: string | null };
