@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { rebuildRollups } from '../src/usage/rollups/rebuild-rollups';
 import { API, BenchContext } from './lib/context';
 import { httpRequest } from './lib/http';
-import { distribution, fmt, seconds } from './lib/stats';
+import { distribution, fmt, seconds, timeSequential } from './lib/stats';
 
 const BENCH = 'billing';
 const ROOT = path.resolve(__dirname, '..');
@@ -103,15 +103,7 @@ export async function billingBench(ctx: BenchContext): Promise<void> {
     ] as const) {
       const url = route.startsWith('realtime') ? `${ctx.service.baseUrl}${API}/realtime-cost/tenants/${big.t}/current` : `${ctx.service.baseUrl}${API}/tenants/${big.t}/${route}`;
       const get = () => httpRequest({ url, headers: ctx.auth.service, agent });
-      for (let i = 0; i < 10; i++) await get();
-      const ms: number[] = [];
-      let errors = 0;
-      for (let i = 0; i < cfg.summaryRequests; i++) {
-        const t0 = performance.now();
-        const res = await get();
-        ms.push(performance.now() - t0);
-        if (res.status !== 200) errors++;
-      }
+      const { ms, errors } = await timeSequential(get, cfg.summaryRequests, 10);
       const d = distribution(ms);
       console.log(`  ${label} of ${big.t} (${fmt(Number(big.n), 0)} events in the period): p50 ${fmt(d.p50)} ms, p95 ${fmt(d.p95)} ms, p99 ${fmt(d.p99)} ms, errors ${errors}`);
       report.add({ bench: BENCH, name: `${label} p95, ${fmt(Number(big.n), 0)} events in the period`, value: d.p95, unit: 'ms', goal: { op: '<=', target: goal } });

@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import { API, BenchContext } from './lib/context';
 import { copyLine } from './lib/events';
 import { expectStatus, httpRequest } from './lib/http';
-import { distribution, fmt } from './lib/stats';
+import { distribution, fmt, timeSequential } from './lib/stats';
 
 const BENCH = 'summary';
 export const DENSE_TENANT = 'sum-dense';
@@ -73,15 +73,7 @@ export async function denseReads(ctx: BenchContext, w: { from: number; to: numbe
     report.add({ bench: BENCH, name: `|unaligned window eventCount − loaded| ${DENSE_TENANT}`, value: Math.abs(events - DENSE_EVENTS), unit: '', goal: { op: '<=', target: 0 } });
     for (const [label, path] of reads) {
       const get = () => httpRequest({ url: `${base}${path}`, headers: ctx.auth.service, agent, timeoutMs: 60_000 });
-      for (let i = 0; i < 5; i++) await get(); // warm-up
-      const ms: number[] = [];
-      let errors = 0;
-      for (let i = 0; i < cfg.summaryRequests; i++) {
-        const t0 = performance.now();
-        const res = await get();
-        ms.push(performance.now() - t0);
-        if (res.status !== 200) errors++;
-      }
+      const { ms, errors } = await timeSequential(get, cfg.summaryRequests, 5);
       const d = distribution(ms);
       const name = `unaligned window, 1M-event tenant, ${label}`;
       console.log(`  ${name}: ${d.n} requests, p50 ${fmt(d.p50)} ms, p95 ${fmt(d.p95)} ms, p99 ${fmt(d.p99)} ms, max ${fmt(d.max)} ms, errors ${errors}`);

@@ -12,7 +12,7 @@ import { DENSE_EVENTS, DENSE_TENANT, denseChunks, denseReads, denseWindow } from
 import { API, BenchContext } from './lib/context';
 import { copyChunks, copyLine, tenantIds } from './lib/events';
 import { httpRequest } from './lib/http';
-import { Distribution, distribution, fmt, seconds, timed } from './lib/stats';
+import { Distribution, distribution, fmt, seconds, timeSequential, timed } from './lib/stats';
 
 const BENCH = 'summary';
 const RESOURCES = 50;
@@ -193,17 +193,8 @@ export async function summaryBench(ctx: BenchContext): Promise<void> {
     for (const [label, query] of variants) {
       const dists: Distribution[] = [];
       for (const t of tenants.slice(0, 2)) {
-        for (let i = 0; i < 10; i++) await get(t.id, query); // warm-up
-        const ms: number[] = [];
-        let errors = 0;
-        let items = 0;
-        for (let i = 0; i < cfg.summaryRequests; i++) {
-          const t0 = performance.now();
-          const res = await get(t.id, query);
-          ms.push(performance.now() - t0);
-          if (res.status !== 200) errors++;
-          else if (i === 0) items = res.json<{ items: unknown[] }>().items.length;
-        }
+        const { ms, errors, first } = await timeSequential(() => get(t.id, query), cfg.summaryRequests, 10);
+        const items = first?.status === 200 ? first.json<{ items: unknown[] }>().items.length : 0;
         const d = distribution(ms);
         dists.push(d);
         const who = `${fmt(t.n, 0)}-event tenant`;

@@ -44,3 +44,22 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const value = await fn();
   return [value, performance.now() - t0];
 }
+
+/**
+ * Times `requests` sequential calls of `get` after `warmup` unmeasured ones: each call's
+ * milliseconds, the answers that were not 200, and the first measured answer.
+ */
+export async function timeSequential<R extends { status: number }>(get: () => Promise<R>, requests: number, warmup: number): Promise<{ ms: number[]; errors: number; first: R | null }> {
+  for (let i = 0; i < warmup; i++) await get();
+  const ms: number[] = [];
+  let errors = 0;
+  let first: R | null = null;
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now();
+    const res = await get();
+    ms.push(performance.now() - t0);
+    first ??= res;
+    if (res.status !== 200) errors++;
+  }
+  return { ms, errors, first };
+}
