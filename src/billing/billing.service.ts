@@ -67,8 +67,7 @@ export class BillingService {
     const period = this.period(s);
     const plan = this.catalog.plan(s.planId)!;
     const toDate = await this.composer.compose(s, period, 0, { lateUsage: true });
-    const parts = await this.composer.partsOf(s, period);
-    const last = parts.usage[parts.usage.length - 1];
+    const last = toDate.usageParts[toDate.usageParts.length - 1];
     const elapsed = Math.max(ESTIMATE_MIN_ELAPSED_MS, Math.min(now.getTime(), period.end.getTime()) - last.from.getTime());
     const factor = Dec.max(1, new Dec(period.end.getTime() - last.from.getTime()).div(elapsed));
     const runRate = (metric: string) => RUN_RATE_AGGREGATIONS.has(this.catalog.metric(metric)?.aggregation ?? '');
@@ -79,8 +78,8 @@ export class BillingService {
       periodEnd: period.end,
       periodFullEnd: period.fullEnd,
       trial: s.trialEnd !== null && period.end.getTime() <= s.trialEnd.getTime(),
-      baseParts: parts.base,
-      usageParts: [...parts.usage.slice(0, -1), { ...last, usage: projectedLast }],
+      baseParts: toDate.baseParts,
+      usageParts: [...toDate.usageParts.slice(0, -1), { ...last, usage: projectedLast }],
       metric: (k) => this.catalog.metric(k),
       pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
       extraLines: toDate.lines.filter((l) => l.type === 'late_usage'),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BuiltInvoice, InvoiceLine, PricedPart, buildInvoice } from '../pricing/invoice-builder';
+import { BuiltInvoice, InvoiceLine, PricedPart, UsagePart, buildInvoice } from '../pricing/invoice-builder';
 import { priceCharge } from '../pricing/price-charge';
 import { CatalogService } from '../catalog/catalog.service';
 import type { ChargeDef } from '../catalog/catalog.types';
@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/app-config';
 import { Dec } from '../common/money/decimal';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import type { Subscription } from '../subscriptions/subscription.types';
-import { planAt, windowParts } from '../subscriptions/domain/plan-parts';
+import { subscriptionWindowParts } from '../subscriptions/domain/plan-parts';
 import { UsageReader } from '../usage/usage-reader';
 import { BilledUsage, InvoicesRepository } from './invoices.repository';
 
@@ -31,6 +31,9 @@ export interface ComposedInvoice extends BuiltInvoice {
   currency: string;
   /** billed_usage rows to write at finalize: this period's usage lines and re-rated earlier periods. */
   billed: Array<Omit<BilledUsage, 'invoiceId'>>;
+  /** The plan parts it was priced on (the estimate projects the last usage part to the period end). */
+  baseParts: PricedPart[];
+  usageParts: UsagePart[];
 }
 
 /**
@@ -58,17 +61,15 @@ export class InvoiceComposer {
    * The plan parts of a window of the subscription: which plan bore the base fee and priced the
    * usage of each stretch (immediate plan changes split it; CONTRACT.md, Settled details).
    */
-  async partsOf(s: Subscription, window: { start: Date; end: Date }): Promise<{ base: PricedPart[]; usage: Array<PricedPart & { usage: Map<string, Dec> }> }> {
+  private async partsOf(s: Subscription, window: { start: Date; end: Date }, readUsage: boolean): Promise<{ base: PricedPart[]; usage: UsagePart[] }> {
     const changes = await this.subscriptions.planChangesAfter(s.id, window.start);
-    // Before any change was recorded (or for a window before the history), the period's own plan.
-    const startPlanId = changes.length > 0 ? planAt(window.start, changes, s.planId) : s.periodPlanId;
-    const parts = windowParts(window.start, window.end, startPlanId, changes);
+    const parts = subscriptionWindowParts(window.start, window.end, changes, { currentPlanId: s.planId, periodPlanId: s.periodPlanId });
     const plan = (id: string) => this.catalog.plan(id)!;
+    const usageOf = (p: { from: Date; to: Date; planId: string }) =>
+      readUsage ? this.usageFor(s.tenantId, p.from, p.to, plan(p.planId).charges.map((c) => c.metric)) : Promise.resolve(new Map<string, Dec>());
     return {
       base: parts.base.map((p) => ({ from: p.from, to: p.to, plan: plan(p.planId) })),
-      usage: await Promise.all(
-        parts.usage.map(async (p) => ({ from: p.from, to: p.to, plan: plan(p.planId), usage: await this.usageFor(s.tenantId, p.from, p.to, plan(p.planId).charges.map((c) => c.metric)) })),
-      ),
+      usage: await Promise.all(parts.usage.map(async (p) => ({ from: p.from, to: p.to, plan: plan(p.planId), usage: await usageOf(p) }))),
     };
   }
 
@@ -76,7 +77,8 @@ export class InvoiceComposer {
     const currency = this.catalog.plan(s.planId)!.currency;
     const trial = s.trialEnd !== null && period.end.getTime() <= s.trialEnd.getTime();
     const late = opts.lateUsage ? await this.lateUsage(s, period.start) : { lines: [], billed: [] };
-    const parts = await this.partsOf(s, period);
+    // A trial bills no usage: it is not read.
+    const parts = await this.partsOf(s, period, !trial);
     const built = buildInvoice({
       currency,
       periodStart: period.start,
@@ -84,7 +86,7 @@ export class InvoiceComposer {
       periodFullEnd: period.fullEnd,
       trial,
       baseParts: parts.base,
-      usageParts: trial ? parts.usage.map((p) => ({ ...p, usage: new Map() })) : parts.usage,
+      usageParts: parts.usage,
       metric: (k) => this.catalog.metric(k),
       pauses: await this.subscriptions.pausesOverlapping(s.id, period.start, period.end),
       extraLines: late.lines,
@@ -102,7 +104,7 @@ export class InvoiceComposer {
         quantity: l.quantity ?? '0',
         amountCents: l.amountCents,
       }));
-    return { ...built, currency, billed: [...own, ...late.billed] };
+    return { ...built, currency, billed: [...own, ...late.billed], baseParts: parts.base, usageParts: parts.usage };
   }
 
   /**

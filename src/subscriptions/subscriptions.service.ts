@@ -10,7 +10,7 @@ import { Page, decodeCursor, toPage } from '../common/pagination/pagination';
 import { CreditLedger } from './credit-ledger.service';
 import { Discount, makeDiscount } from './domain/discount';
 import { addIntervals, periodAt, trialEnd as trialEndOf } from './domain/periods';
-import { planAt, windowParts } from './domain/plan-parts';
+import { subscriptionWindowParts } from './domain/plan-parts';
 import { SubscriptionAction, canApply, nextStatus } from './domain/subscription-state';
 import type {
   AddCreditsDto,
@@ -119,7 +119,7 @@ export class SubscriptionsService {
     if (s.status === 'canceled' || s.status === 'trialing') return [];
     const changes = (await this.subscriptions.planChangesAfter(s.id, s.currentPeriodStart)).filter((c) => c.at.getTime() < s.currentPeriodEnd.getTime());
     if (!changes.some((c) => c.prorate)) return [];
-    const parts = windowParts(s.currentPeriodStart, s.currentPeriodEnd, planAt(s.currentPeriodStart, changes, s.planId), changes);
+    const parts = subscriptionWindowParts(s.currentPeriodStart, s.currentPeriodEnd, changes, { currentPlanId: s.planId, periodPlanId: s.periodPlanId });
     const lines = baseLines({
       baseParts: parts.base.map((p) => ({ from: p.from, to: p.to, plan: this.catalog.plan(p.planId)! })),
       periodStart: s.currentPeriodStart,

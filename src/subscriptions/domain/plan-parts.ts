@@ -66,3 +66,13 @@ export function windowParts(start: Date, end: Date, startPlanId: string, changes
     base: split(inside.filter((c) => c.prorate).map((c) => ({ at: c.at, planId: c.toPlanId }))),
   };
 }
+
+/**
+ * The parts of a subscription's window [start, end) from its plan history: `changes` are those
+ * after `start`, oldest first; `currentPlanId` is the plan now, `periodPlanId` the plan the
+ * current period began on (what the window starts on when no change was ever recorded).
+ */
+export function subscriptionWindowParts(start: Date, end: Date, changes: readonly PlanChange[], plans: { currentPlanId: string; periodPlanId: string }): WindowParts {
+  const startPlanId = changes.length > 0 ? planAt(start, changes, plans.currentPlanId) : plans.periodPlanId;
+  return windowParts(start, end, startPlanId, changes);
+}
